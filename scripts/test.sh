@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs the whole test suite against a real MongoDB-wire-protocol server:
+# the one MONGO_URL names, or a throw-away local one.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/local-db.sh
+source scripts/local-db.sh
+if [[ -z "${MONGO_URL:-}" ]]; then
+  start_local_db ":memory:"
+fi
+cargo test --all-targets "$@"

@@ -1,0 +1,226 @@
+//! Typed settings, layered: the defaults in `config/default.toml` (compiled
+//! into the binary, so it runs from any directory), then
+//! `config/<SWITCHBOARD_ENV>.toml` when present, then environment variables.
+//! Rocket.Chat's variable names win where they exist.
+
+use std::collections::HashMap;
+
+use config::{Config, Environment, File, FileFormat};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+const DEFAULTS: &str = include_str!("../config/default.toml");
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Settings {
+    pub mongo_url: String,
+    pub port: u16,
+    pub bind_ip: String,
+    pub admin: AdminSettings,
+    pub http: HttpSettings,
+    pub mongo: MongoSettings,
+    pub rate_limit: RateLimitSettings,
+    pub departments: DepartmentSettings,
+    pub routing: RoutingSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct AdminSettings {
+    pub username: String,
+    pub password: SecretString,
+    pub email: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct HttpSettings {
+    pub max_body_bytes: usize,
+    pub cors_origins: Vec<String>,
+    pub shutdown_grace_seconds: u64,
+    pub request_timeout_ms: u64,
+    pub workers: usize,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct MongoSettings {
+    pub server_selection_timeout_ms: u64,
+    pub connect_timeout_ms: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct RateLimitSettings {
+    pub login_per_minute: u32,
+    pub agent_next_per_minute: u32,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct DepartmentSettings {
+    pub removal_enabled: bool,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct RoutingSettings {
+    pub exclude_away: bool,
+    pub global_max_chats: u32,
+    pub strict_counts: bool,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct LogSettings {
+    pub format: LogFormat,
+}
+
+/// Rocket.Chat's environment variable names and the keys they set.
+const ROCKETCHAT_NAMES: &[(&str, &str)] = &[
+    ("MONGO_URL", "mongo_url"),
+    ("PORT", "port"),
+    ("BIND_IP", "bind_ip"),
+    ("ADMIN_USERNAME", "admin.username"),
+    ("ADMIN_PASS", "admin.password"),
+    ("ADMIN_EMAIL", "admin.email"),
+];
+
+/// A setting that could not be read, named so the operator can fix it.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(String);
+
+impl ConfigError {
+    pub fn new(message: impl Into<String>) -> Self {
+        ConfigError(message.into())
+    }
+}
+
+impl Settings {
+    /// Reads the layered configuration from the process environment.
+    pub fn load() -> Result<Settings, ConfigError> {
+        Self::load_from(std::env::vars().collect())
+    }
+
+    /// Reads the layered configuration, taking environment variables from
+    /// `vars` (tests pass their own).
+    pub fn load_from(vars: HashMap<String, String>) -> Result<Settings, ConfigError> {
+        let env = |name: &str| vars.get(name).cloned();
+        let dir = env("SWITCHBOARD_CONFIG_DIR").unwrap_or_else(|| "config".into());
+        let profile = env("SWITCHBOARD_ENV").unwrap_or_else(|| "local".into());
+        let mut builder = Config::builder()
+            .add_source(File::from_str(DEFAULTS, FileFormat::Toml))
+            .add_source(File::with_name(&format!("{dir}/{profile}")).required(false))
+            .add_source(
+                Environment::with_prefix("SWITCHBOARD")
+                    .prefix_separator("_")
+                    .separator("__")
+                    .list_separator(",")
+                    .with_list_parse_key("http.cors_origins")
+                    .try_parsing(true)
+                    .source(Some(vars.clone().into_iter().collect())),
+            );
+        for (variable, key) in ROCKETCHAT_NAMES {
+            if let Some(value) = env(variable) {
+                builder = builder
+                    .set_override(*key, value)
+                    .map_err(|e| ConfigError(format!("{variable}: {e}")))?;
+            }
+        }
+        let settings: Settings = builder
+            .build()
+            .and_then(Config::try_deserialize)
+            .map_err(|e| ConfigError(describe(&e)))?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        if !self.mongo_url.starts_with("mongodb://")
+            && !self.mongo_url.starts_with("mongodb+srv://")
+        {
+            return Err(ConfigError(
+                "MONGO_URL: must start with mongodb:// or mongodb+srv://".into(),
+            ));
+        }
+        if self.bind_ip.parse::<std::net::IpAddr>().is_err() {
+            return Err(ConfigError(format!(
+                "BIND_IP: `{}` is not an IP address",
+                self.bind_ip
+            )));
+        }
+        if self.http.max_body_bytes == 0 {
+            return Err(ConfigError(
+                "http.max_body_bytes: must be greater than 0".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The admin to create at start-up, when one is configured.
+    pub fn bootstrap_admin(&self) -> Option<&AdminSettings> {
+        use secrecy::ExposeSecret;
+        (!self.admin.username.is_empty() && !self.admin.password.expose_secret().is_empty())
+            .then_some(&self.admin)
+    }
+}
+
+/// Maps a key back to the environment variable an operator would set.
+fn describe(error: &config::ConfigError) -> String {
+    let text = error.to_string();
+    for (variable, key) in ROCKETCHAT_NAMES {
+        if text.contains(&format!("`{key}`")) || text.contains(&format!("key `{key}")) {
+            return format!("{variable}: {text}");
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_of(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_match_rocketchat_deployments() {
+        let settings = Settings::load_from(env_of(&[])).unwrap();
+        assert_eq!(settings.port, 3000);
+        assert_eq!(settings.bind_ip, "0.0.0.0");
+        assert_eq!(settings.mongo_url, "mongodb://127.0.0.1:27017/switchboard");
+        assert!(settings.bootstrap_admin().is_none());
+    }
+
+    #[test]
+    fn rocketchat_variable_names_override_the_files() {
+        let settings = Settings::load_from(env_of(&[
+            ("PORT", "4000"),
+            ("MONGO_URL", "mongodb://db:27017/rc"),
+            ("ADMIN_USERNAME", "root"),
+            ("ADMIN_PASS", "pw"),
+        ]))
+        .unwrap();
+        assert_eq!(settings.port, 4000);
+        assert_eq!(settings.mongo_url, "mongodb://db:27017/rc");
+        assert_eq!(settings.bootstrap_admin().unwrap().username, "root");
+    }
+
+    #[test]
+    fn a_bad_port_names_the_variable() {
+        let error = Settings::load_from(env_of(&[("PORT", "eighty")])).unwrap_err();
+        assert!(error.to_string().contains("PORT"), "{error}");
+    }
+
+    #[test]
+    fn a_bad_mongo_url_names_the_variable() {
+        let error = Settings::load_from(env_of(&[("MONGO_URL", "postgres://x")])).unwrap_err();
+        assert!(error.to_string().contains("MONGO_URL"), "{error}");
+    }
+}

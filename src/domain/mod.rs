@@ -1,0 +1,11 @@
+//! Switchboard's rules, free of HTTP and storage: identifiers, users and
+//! presence, departments and their agent links, pagination and the routing
+//! decision. Types here can only be built through constructors that check
+//! their invariants, so an invalid value cannot reach the store.
+
+pub mod id;
+pub mod pagination;
+pub mod user;
+pub mod validation;
+
+pub use validation::ValidationError;

@@ -1,0 +1,95 @@
+//! Client input errors that name the field and the rule it broke.
+
+use std::fmt;
+
+/// A value a client sent that breaks a rule. Rendered as
+/// `"<field>: <message>"`, and answered with 400.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationError {
+    pub field: String,
+    pub rule: String,
+    pub message: String,
+}
+
+impl ValidationError {
+    pub fn new(
+        field: impl Into<String>,
+        rule: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        ValidationError {
+            field: field.into(),
+            rule: rule.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Prefixes the field with its parent, e.g. `name` → `department.name`.
+    pub fn within(mut self, parent: &str) -> Self {
+        self.field = if self.field.is_empty() {
+            parent.to_string()
+        } else if self.field.starts_with('[') {
+            format!("{parent}{}", self.field)
+        } else {
+            format!("{parent}.{}", self.field)
+        };
+        self
+    }
+
+    /// The first error reported by the `validator` crate, with its field
+    /// path (`agents[1].count`) and rule (`range`).
+    pub fn from_validator(errors: &validator::ValidationErrors) -> Self {
+        first_error(errors, "")
+            .unwrap_or_else(|| ValidationError::new("", "invalid", "the request is not valid"))
+    }
+}
+
+fn first_error(errors: &validator::ValidationErrors, prefix: &str) -> Option<ValidationError> {
+    use validator::ValidationErrorsKind;
+    let mut fields: Vec<_> = errors.errors().iter().collect();
+    fields.sort_by_key(|(name, _)| name.to_string());
+    for (name, kind) in fields {
+        let path = if prefix.is_empty() {
+            name.to_string()
+        } else {
+            format!("{prefix}.{name}")
+        };
+        match kind {
+            ValidationErrorsKind::Field(list) => {
+                if let Some(e) = list.first() {
+                    let message = e
+                        .message
+                        .as_ref()
+                        .map(|m| m.to_string())
+                        .unwrap_or_else(|| format!("fails the `{}` rule", e.code));
+                    return Some(ValidationError::new(path, e.code.to_string(), message));
+                }
+            }
+            ValidationErrorsKind::Struct(inner) => {
+                if let Some(e) = first_error(inner, &path) {
+                    return Some(e);
+                }
+            }
+            ValidationErrorsKind::List(items) => {
+                for (index, inner) in items {
+                    if let Some(e) = first_error(inner, &format!("{path}[{index}]")) {
+                        return Some(e);
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.field.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.field, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ValidationError {}

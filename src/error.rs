@@ -1,0 +1,193 @@
+//! The one error type of the service.
+//!
+//! Every layer returns [`Error`]: `domain/` builds the client errors (bad
+//! input, not found), `store/` converts driver failures into
+//! [`Error::Unavailable`] or [`Error::Unexpected`], and handlers only `?`.
+//! A single `match` in [`ResponseError`] turns each variant into a status and
+//! a body in Rocket.Chat's envelope. Client errors carry their message;
+//! unexpected errors are logged with their whole cause chain and the client
+//! sees an opaque body, never driver text.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::{Value, json};
+
+use crate::domain::ValidationError;
+
+const LOGGED_OUT: &str = "You must be logged in to do this.";
+const FORBIDDEN: &str =
+    "User does not have the permissions required for this action [error-unauthorized]";
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Missing or invalid credentials.
+    #[error("{LOGGED_OUT}")]
+    Unauthenticated,
+    /// A login with a wrong user or password.
+    #[error("Unauthorized")]
+    LoginFailed,
+    /// The caller lacks a permission.
+    #[error("{FORBIDDEN}")]
+    Forbidden,
+    /// Any other client error: `error` is what the client reads,
+    /// `error_type` the machine-readable code when there is one.
+    #[error("{message}")]
+    BadRequest {
+        message: String,
+        error_type: Option<String>,
+        details: Option<Value>,
+    },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("too many requests")]
+    TooManyRequests { retry_after_seconds: u64 },
+    /// The database cannot be reached right now; the client may retry.
+    #[error("the database is unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    #[error("unexpected error")]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl Error {
+    /// A 400 with a plain message and no code, as `API.v1.failure('...')`.
+    pub fn bad_request(message: impl Into<String>) -> Error {
+        Error::BadRequest {
+            message: message.into(),
+            error_type: None,
+            details: None,
+        }
+    }
+
+    /// A 400 shaped like a thrown `Meteor.Error(code, reason)`:
+    /// `error` is `"<reason> [<code>]"` and `errorType` is the code.
+    pub fn meteor(code: &str, reason: &str) -> Error {
+        let message = if reason.is_empty() {
+            format!("[{code}]")
+        } else {
+            format!("{reason} [{code}]")
+        };
+        Error::BadRequest {
+            message,
+            error_type: Some(code.to_string()),
+            details: None,
+        }
+    }
+
+    /// A 400 whose `error` is the bare code, as `throw new Error('code')`.
+    pub fn code(code: &str) -> Error {
+        Error::bad_request(code)
+    }
+
+    pub fn with_details(self, value: Value) -> Error {
+        match self {
+            Error::BadRequest {
+                message,
+                error_type,
+                ..
+            } => Error::BadRequest {
+                message,
+                error_type,
+                details: Some(value),
+            },
+            other => other,
+        }
+    }
+}
+
+impl From<ValidationError> for Error {
+    fn from(e: ValidationError) -> Self {
+        Error::BadRequest {
+            message: format!("{} [invalid-params]", e),
+            error_type: Some("invalid-params".into()),
+            details: Some(json!({ "field": e.field, "rule": e.rule })),
+        }
+    }
+}
+
+/// Writes the cause chain of an error, one cause per line.
+pub fn error_chain_fmt(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str("\n  caused by: ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
+}
+
+impl ResponseError for Error {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Error::Unauthenticated | Error::LoginFailed => StatusCode::UNAUTHORIZED,
+            Error::Forbidden => StatusCode::FORBIDDEN,
+            Error::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let body = match self {
+            Error::Unauthenticated => json!({
+                "success": false, "error": LOGGED_OUT, "status": "error", "message": LOGGED_OUT,
+            }),
+            Error::LoginFailed => {
+                json!({"status": "error", "error": "Unauthorized", "message": "Unauthorized"})
+            }
+            Error::Forbidden => json!({"success": false, "error": FORBIDDEN}),
+            Error::BadRequest {
+                message,
+                error_type,
+                details,
+            } => {
+                let mut body = json!({"success": false, "error": message});
+                if let Some(t) = error_type {
+                    body["errorType"] = json!(t);
+                }
+                if let Some(d) = details {
+                    body["details"] = d.clone();
+                }
+                body
+            }
+            Error::NotFound(m) | Error::UnsupportedMediaType(m) | Error::PayloadTooLarge(m) => {
+                json!({"success": false, "error": m})
+            }
+            Error::TooManyRequests { .. } => json!({
+                "success": false,
+                "error": "Too many requests, try again later [error-too-many-requests]",
+                "errorType": "error-too-many-requests",
+            }),
+            Error::Unavailable(cause) => {
+                tracing::warn!(error = %error_chain_fmt(cause.as_ref()), "database unavailable");
+                json!({
+                    "success": false,
+                    "error": "The database is unavailable, try again shortly [error-service-unavailable]",
+                    "errorType": "error-service-unavailable",
+                })
+            }
+            Error::Unexpected(cause) => {
+                tracing::error!(error = %error_chain_fmt(cause.as_ref()), "unexpected error");
+                json!({"success": false, "error": "Internal server error [error-internal]", "errorType": "error-internal"})
+            }
+        };
+        let mut response = HttpResponse::build(self.status_code()).json(body);
+        if let Error::TooManyRequests {
+            retry_after_seconds,
+        } = self
+            && let Ok(value) = HeaderValue::from_str(&retry_after_seconds.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        response
+    }
+}

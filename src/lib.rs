@@ -1,0 +1,21 @@
+//! Switchboard: a Rocket.Chat-compatible livechat department registry and
+//! chat router.
+
+/// Authentication and permissions.
+pub mod auth;
+/// Typed, layered settings.
+pub mod config;
+/// Business rules, free of HTTP and storage.
+pub mod domain;
+/// The one error type and its HTTP mapping.
+pub mod error;
+/// HTTP handlers.
+pub mod routes;
+/// Builds the server and holds the route table.
+pub mod startup;
+/// Application state shared by handlers.
+pub mod state;
+/// MongoDB access.
+pub mod store;
+/// Logging set-up.
+pub mod telemetry;

@@ -1,0 +1,98 @@
+//! `login`, `logout` and `me`, as Rocket.Chat's REST API answers them.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+use validator::Validate;
+
+use super::extract::JsonBody;
+use super::user_json::UserJson;
+use crate::auth::password::{self, PasswordInput};
+use crate::auth::{AuthUser, token};
+use crate::error::Error;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
+pub struct LoginBody {
+    /// Username or e-mail address.
+    pub user: Option<String>,
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub password: PasswordField,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum PasswordField {
+    Plain(String),
+    Digest { digest: String, algorithm: String },
+}
+
+#[utoipa::path(post, path = "/api/v1/login", tag = "auth", request_body = LoginBody,
+    responses((status = 200, description = "`{status, data: {userId, authToken, me}}`"),
+              (status = 401, description = "Wrong user or password")))]
+pub async fn login(
+    state: web::Data<AppState>,
+    body: JsonBody<LoginBody>,
+) -> Result<HttpResponse, Error> {
+    let body = body.into_inner();
+    let login = body
+        .user
+        .or(body.username)
+        .or(body.email)
+        .filter(|l| !l.trim().is_empty())
+        .ok_or(Error::LoginFailed)?;
+    let input = match body.password {
+        PasswordField::Plain(p) => PasswordInput::Plain(p),
+        PasswordField::Digest { digest, algorithm } if algorithm == "sha-256" => {
+            PasswordInput::Sha256Digest(digest)
+        }
+        PasswordField::Digest { .. } => return Err(Error::LoginFailed),
+    };
+    let Some((user, stored)) = state.store.users().find_for_login(login.trim()).await? else {
+        return Err(Error::LoginFailed);
+    };
+    let matches = tokio::task::spawn_blocking(move || password::verify(&input, &stored))
+        .await
+        .map_err(|e| Error::Unexpected(e.into()))?;
+    if !matches || !user.active {
+        return Err(Error::LoginFailed);
+    }
+    let auth_token = token::new_token();
+    state
+        .store
+        .users()
+        .add_login_token(&user.id, &token::hash_token(&auth_token))
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "status": "success",
+        "data": {"userId": user.id.clone(), "authToken": auth_token, "me": UserJson::from(user)},
+    })))
+}
+
+#[utoipa::path(post, path = "/api/v1/logout", tag = "auth",
+    responses((status = 200, description = "The token no longer works"),
+              (status = 401, description = "Not logged in")),
+    security(("userId" = [], "authToken" = [])))]
+pub async fn logout(state: web::Data<AppState>, caller: AuthUser) -> Result<HttpResponse, Error> {
+    state
+        .store
+        .users()
+        .remove_login_token(caller.id(), &caller.hashed_token)
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "status": "success",
+        "data": {"message": "You've been logged out!"},
+    })))
+}
+
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth",
+    responses((status = 200, description = "The caller's own user fields, at the top level", body = UserJson),
+              (status = 401, description = "Not logged in")),
+    security(("userId" = [], "authToken" = [])))]
+pub async fn me(caller: AuthUser) -> Result<HttpResponse, Error> {
+    let mut body = serde_json::to_value(UserJson::from(caller.user))
+        .map_err(|e| Error::Unexpected(e.into()))?;
+    body["success"] = json!(true);
+    Ok(HttpResponse::Ok().json(body))
+}

@@ -1,0 +1,193 @@
+//! The only layer that talks to MongoDB.
+//!
+//! Contract: every function takes and returns domain types (or API-neutral
+//! records), never BSON; every driver failure leaves as [`Error`] — a server
+//! that cannot be reached becomes [`Error::Unavailable`] (503), a duplicate
+//! key on a known unique index becomes the matching client error, anything
+//! else [`Error::Unexpected`]. Collections and document shapes are
+//! Rocket.Chat's, so Switchboard can share a database with a Rocket.Chat
+//! server. Each collection's indexes are declared beside its queries and
+//! created, idempotently, by [`Store::ensure_indexes`] at start-up.
+
+pub mod department_agents;
+pub mod departments;
+pub mod num;
+pub mod permissions;
+mod presence;
+pub mod roles;
+pub mod routing_fields;
+pub mod users;
+
+use std::time::Duration;
+
+use mongodb::bson::doc;
+use mongodb::error::{ErrorKind, WriteFailure};
+use mongodb::options::ClientOptions;
+use mongodb::{Client, Collection, Database, IndexModel};
+
+use crate::config::Settings;
+use crate::error::Error;
+
+/// Handle to the database; cheap to clone (the driver pools connections).
+#[derive(Clone, Debug)]
+pub struct Store {
+    client: Client,
+    db: Database,
+}
+
+impl Store {
+    /// Builds the client from `MONGO_URL`. The server need not be up yet:
+    /// the driver connects lazily and reconnects by itself.
+    pub async fn connect(settings: &Settings) -> Result<Store, crate::config::ConfigError> {
+        let bad_url = |e: mongodb::error::Error| {
+            crate::config::ConfigError::new(format!("MONGO_URL: {}", e.kind))
+        };
+        let mut options = ClientOptions::parse(&settings.mongo_url)
+            .await
+            .map_err(bad_url)?;
+        options.app_name = Some("switchboard".into());
+        options.server_selection_timeout = Some(Duration::from_millis(
+            settings.mongo.server_selection_timeout_ms,
+        ));
+        options.connect_timeout = Some(Duration::from_millis(settings.mongo.connect_timeout_ms));
+        let db_name = options
+            .default_database
+            .clone()
+            .unwrap_or_else(|| "switchboard".to_string());
+        let client = Client::with_options(options).map_err(bad_url)?;
+        let db = client.database(&db_name);
+        Ok(Store { client, db })
+    }
+
+    pub fn database_name(&self) -> &str {
+        self.db.name()
+    }
+
+    pub(crate) fn collection<T: Send + Sync>(&self, name: &str) -> Collection<T> {
+        self.db.collection(name)
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Whether MongoDB answers a ping right now.
+    pub async fn ping(&self) -> Result<(), Error> {
+        self.db.run_command(doc! {"ping": 1}).await?;
+        Ok(())
+    }
+
+    /// Creates every index the queries need; safe to run on every start and
+    /// from several instances at once.
+    pub async fn ensure_indexes(&self) -> Result<(), Error> {
+        create_indexes(&self.users().coll, users::indexes()).await?;
+        create_indexes(&self.departments().coll, departments::indexes()).await?;
+        create_indexes(&self.department_agents().coll, department_agents::indexes()).await?;
+        Ok(())
+    }
+
+    /// Start-up data: Rocket.Chat's roles and default permission grants
+    /// where missing, and the configured admin when no admin exists.
+    pub async fn seed(&self, settings: &Settings) -> Result<(), Error> {
+        self.roles().seed().await?;
+        self.permissions().seed().await?;
+        if let Some(admin) = settings.bootstrap_admin() {
+            self.users().bootstrap_admin(admin).await?;
+        }
+        Ok(())
+    }
+
+    pub fn users(&self) -> users::Users {
+        users::Users::new(self)
+    }
+
+    pub fn departments(&self) -> departments::Departments {
+        departments::Departments::new(self)
+    }
+
+    pub fn department_agents(&self) -> department_agents::DepartmentAgents {
+        department_agents::DepartmentAgents::new(self)
+    }
+
+    pub fn roles(&self) -> roles::Roles {
+        roles::Roles::new(self)
+    }
+
+    pub fn permissions(&self) -> permissions::Permissions {
+        permissions::Permissions::new(self)
+    }
+}
+
+/// Creates `indexes` on `coll`. An index that already exists with other
+/// options (as a Rocket.Chat server may have made it) is kept and logged.
+pub(crate) async fn create_indexes<T: Send + Sync>(
+    coll: &Collection<T>,
+    indexes: Vec<IndexModel>,
+) -> Result<(), Error> {
+    for index in indexes {
+        if let Err(e) = coll.create_index(index.clone()).await {
+            match server_code(&e) {
+                Some(85) | Some(86) => tracing::warn!(
+                    collection = coll.name(),
+                    keys = %index.keys,
+                    "an index with these keys already exists with other options; keeping it"
+                ),
+                _ => return Err(e.into()),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The server's error code, when the server answered with one.
+pub(crate) fn server_code(e: &mongodb::error::Error) -> Option<i32> {
+    match e.kind.as_ref() {
+        ErrorKind::Command(c) => Some(c.code),
+        ErrorKind::Write(WriteFailure::WriteError(w)) => Some(w.code),
+        ErrorKind::Write(WriteFailure::WriteConcernError(w)) => Some(w.code),
+        ErrorKind::InsertMany(m) => m
+            .write_errors
+            .as_ref()
+            .and_then(|errors| errors.first().map(|w| w.code)),
+        _ => None,
+    }
+}
+
+/// Whether the error is a duplicate key on a unique index.
+pub(crate) fn is_duplicate_key(e: &mongodb::error::Error) -> bool {
+    server_code(e) == Some(11000)
+}
+
+impl From<mongodb::error::Error> for Error {
+    fn from(e: mongodb::error::Error) -> Self {
+        let unreachable = matches!(
+            e.kind.as_ref(),
+            ErrorKind::ServerSelection { .. }
+                | ErrorKind::Io(_)
+                | ErrorKind::ConnectionPoolCleared { .. }
+        ) || e.contains_label("NetworkError")
+            || e.contains_label(mongodb::error::RETRYABLE_WRITE_ERROR);
+        if unreachable {
+            Error::Unavailable(e.into())
+        } else {
+            Error::Unexpected(e.into())
+        }
+    }
+}
+
+impl From<mongodb::bson::de::Error> for Error {
+    fn from(e: mongodb::bson::de::Error) -> Self {
+        Error::Unexpected(e.into())
+    }
+}
+
+impl From<mongodb::bson::ser::Error> for Error {
+    fn from(e: mongodb::bson::ser::Error) -> Self {
+        Error::Unexpected(e.into())
+    }
+}
+
+/// The current time as a BSON date (millisecond precision).
+pub(crate) fn now() -> mongodb::bson::DateTime {
+    mongodb::bson::DateTime::now()
+}

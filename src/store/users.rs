@@ -1,0 +1,466 @@
+//! `users`: Rocket.Chat's user documents, with Meteor's password and
+//! login-token layout. Writes use `$set`/`$push` on the fields Switchboard
+//! owns, so fields written by a Rocket.Chat server are kept.
+
+use futures::TryStreamExt;
+use mongodb::bson::{self, Bson, Document, doc};
+use mongodb::options::{FindOptions, IndexOptions};
+use mongodb::{Collection, IndexModel};
+use regex::escape;
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+
+use super::{Store, is_duplicate_key, now, num};
+use crate::auth::password;
+use crate::config::AdminSettings;
+use crate::domain::pagination::Page;
+use crate::domain::user::{
+    Email, LivechatStatus, NewUser, ROLE_ADMIN, ROLE_USER, User, UserEmail, UserStatus,
+};
+use crate::error::Error;
+
+pub const COLLECTION: &str = "users";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct EmailDoc {
+    pub address: String,
+    #[serde(default)]
+    pub verified: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct LivechatDoc {
+    #[serde(
+        rename = "maxNumberSimultaneousChat",
+        default,
+        deserialize_with = "num::opt_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub max_number_simultaneous_chat: Option<i64>,
+}
+
+/// The part of a user document Switchboard reads. `services` is read only
+/// where a password is checked (see [`PasswordDoc`]).
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct UserDoc {
+    #[serde(rename = "_id")]
+    pub id: String,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub emails: Vec<EmailDoc>,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(rename = "statusLivechat", default)]
+    pub status_livechat: Option<String>,
+    #[serde(default = "yes")]
+    pub active: bool,
+    #[serde(default)]
+    pub livechat: Option<LivechatDoc>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize)]
+struct PasswordDoc {
+    #[serde(rename = "_id")]
+    id: String,
+    #[serde(default)]
+    services: Option<ServicesDoc>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ServicesDoc {
+    #[serde(default)]
+    password: Option<BcryptDoc>,
+}
+
+#[derive(Debug, Deserialize)]
+struct BcryptDoc {
+    #[serde(default)]
+    bcrypt: Option<String>,
+}
+
+impl From<UserDoc> for User {
+    fn from(d: UserDoc) -> Self {
+        User {
+            username: d.username.unwrap_or_default(),
+            name: d.name.unwrap_or_default(),
+            emails: d
+                .emails
+                .into_iter()
+                .map(|e| UserEmail {
+                    address: e.address,
+                    verified: e.verified,
+                })
+                .collect(),
+            roles: d.roles,
+            status: d
+                .status
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(UserStatus::Offline),
+            status_livechat: d
+                .status_livechat
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(LivechatStatus::NotAvailable),
+            active: d.active,
+            max_chats: d
+                .livechat
+                .and_then(|l| l.max_number_simultaneous_chat)
+                .map(|n| n.clamp(0, i64::from(u32::MAX)) as u32),
+            id: d.id,
+        }
+    }
+}
+
+/// Everything but credentials.
+fn public_projection() -> Document {
+    doc! {"services": 0}
+}
+
+pub(super) fn indexes() -> Vec<IndexModel> {
+    let unique_sparse = || IndexOptions::builder().unique(true).sparse(true).build();
+    vec![
+        IndexModel::builder()
+            .keys(doc! {"username": 1})
+            .options(unique_sparse())
+            .build(),
+        IndexModel::builder()
+            .keys(doc! {"emails.address": 1})
+            .options(unique_sparse())
+            .build(),
+        IndexModel::builder()
+            .keys(doc! {"services.resume.loginTokens.hashedToken": 1})
+            .build(),
+        IndexModel::builder().keys(doc! {"roles": 1}).build(),
+    ]
+}
+
+pub struct Users {
+    pub(super) coll: Collection<UserDoc>,
+}
+
+impl Users {
+    pub(super) fn new(store: &Store) -> Self {
+        Users {
+            coll: store.collection(COLLECTION),
+        }
+    }
+
+    fn raw(&self) -> Collection<Document> {
+        self.coll.clone_with_type()
+    }
+
+    /// Inserts a new user; a taken username or e-mail is a 400.
+    pub async fn insert(&self, user: &NewUser, bcrypt: String) -> Result<User, Error> {
+        let id = crate::domain::id::new_id();
+        let at = now();
+        let document = doc! {
+            "_id": &id,
+            "createdAt": at,
+            "_updatedAt": at,
+            "type": "user",
+            "username": user.username.as_str(),
+            "name": &user.name,
+            "emails": [{"address": user.email.as_str(), "verified": false}],
+            "roles": &user.roles,
+            "status": UserStatus::Offline.as_str(),
+            "statusLivechat": LivechatStatus::NotAvailable.as_str(),
+            "active": user.active,
+            "services": {"password": {"bcrypt": bcrypt}},
+        };
+        match self.raw().insert_one(document).await {
+            Ok(_) => {}
+            Err(e) if is_duplicate_key(&e) => {
+                let taken = if e.to_string().contains("emails") {
+                    user.email.as_str()
+                } else {
+                    user.username.as_str()
+                };
+                return Err(Error::meteor(
+                    "error-field-unavailable",
+                    &format!("{taken} is already in use :("),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.find_by_id(&id)
+            .await?
+            .ok_or_else(|| Error::Unexpected(anyhow::anyhow!("user {id} vanished after insert")))
+    }
+
+    pub async fn find_by_id(&self, id: &str) -> Result<Option<User>, Error> {
+        let found = self
+            .coll
+            .find_one(doc! {"_id": id})
+            .projection(public_projection())
+            .await?;
+        Ok(found.map(User::from))
+    }
+
+    pub async fn find_by_username(&self, username: &str) -> Result<Option<User>, Error> {
+        let found = self
+            .coll
+            .find_one(doc! {"username": username})
+            .projection(public_projection())
+            .await?;
+        Ok(found.map(User::from))
+    }
+
+    /// Users by id, in no particular order; unknown ids are left out.
+    pub async fn find_by_ids(&self, ids: &[String]) -> Result<Vec<User>, Error> {
+        let users: Vec<UserDoc> = self
+            .coll
+            .find(doc! {"_id": {"$in": ids}})
+            .projection(public_projection())
+            .await?
+            .try_collect()
+            .await?;
+        Ok(users.into_iter().map(User::from).collect())
+    }
+
+    /// The user and its bcrypt hash, by username or e-mail address.
+    pub async fn find_for_login(&self, login: &str) -> Result<Option<(User, String)>, Error> {
+        let filter = doc! {"$or": [
+            {"username": login},
+            {"emails.address": login.to_lowercase()},
+        ]};
+        let Some(user) = self
+            .coll
+            .find_one(filter)
+            .projection(public_projection())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let secret = self
+            .coll
+            .clone_with_type::<PasswordDoc>()
+            .find_one(doc! {"_id": &user.id})
+            .projection(doc! {"services.password.bcrypt": 1})
+            .await?;
+        let hash = secret
+            .filter(|s| s.id == user.id)
+            .and_then(|s| s.services)
+            .and_then(|s| s.password)
+            .and_then(|p| p.bcrypt);
+        Ok(hash.map(|h| (User::from(user), h)))
+    }
+
+    /// The active user that owns this hashed login token.
+    pub async fn find_by_login_token(
+        &self,
+        user_id: &str,
+        hashed_token: &str,
+    ) -> Result<Option<User>, Error> {
+        let found = self
+            .coll
+            .find_one(doc! {
+                "_id": user_id,
+                "services.resume.loginTokens.hashedToken": hashed_token,
+            })
+            .projection(public_projection())
+            .await?;
+        Ok(found.map(User::from))
+    }
+
+    pub async fn add_login_token(&self, user_id: &str, hashed_token: &str) -> Result<(), Error> {
+        self.coll
+            .update_one(
+                doc! {"_id": user_id},
+                doc! {"$push": {"services.resume.loginTokens": {
+                    "when": now(), "hashedToken": hashed_token,
+                }}},
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub async fn remove_login_token(&self, user_id: &str, hashed_token: &str) -> Result<(), Error> {
+        self.coll
+            .update_one(
+                doc! {"_id": user_id},
+                doc! {"$pull": {"services.resume.loginTokens": {"hashedToken": hashed_token}}},
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Adds a role; answers the updated user, or `None` when no such user.
+    pub async fn add_role(&self, user_id: &str, role: &str) -> Result<Option<User>, Error> {
+        self.update_returning(
+            user_id,
+            doc! {"$addToSet": {"roles": role}, "$set": {"_updatedAt": now()}},
+        )
+        .await
+    }
+
+    /// Removes a role; answers the updated user, or `None` when no such user.
+    pub async fn remove_role(&self, user_id: &str, role: &str) -> Result<Option<User>, Error> {
+        self.update_returning(
+            user_id,
+            doc! {"$pull": {"roles": role}, "$set": {"_updatedAt": now()}},
+        )
+        .await
+    }
+
+    pub async fn set_status(
+        &self,
+        user_id: &str,
+        status: UserStatus,
+        message: Option<&str>,
+    ) -> Result<Option<User>, Error> {
+        let mut set = doc! {
+            "status": status.as_str(),
+            "statusDefault": status.as_str(),
+            "_updatedAt": now(),
+        };
+        if let Some(m) = message {
+            set.insert("statusText", m);
+        }
+        self.update_returning(user_id, doc! {"$set": set}).await
+    }
+
+    pub async fn set_livechat_status(
+        &self,
+        user_id: &str,
+        status: LivechatStatus,
+    ) -> Result<Option<User>, Error> {
+        self.update_returning(
+            user_id,
+            doc! {"$set": {"statusLivechat": status.as_str(), "_updatedAt": now()}},
+        )
+        .await
+    }
+
+    pub async fn set_max_chats(
+        &self,
+        user_id: &str,
+        max_chats: u32,
+    ) -> Result<Option<User>, Error> {
+        self.update_returning(
+            user_id,
+            doc! {"$set": {
+                "livechat.maxNumberSimultaneousChat": i64::from(max_chats),
+                "_updatedAt": now(),
+            }},
+        )
+        .await
+    }
+
+    async fn update_returning(
+        &self,
+        user_id: &str,
+        update: Document,
+    ) -> Result<Option<User>, Error> {
+        let found = self
+            .coll
+            .find_one_and_update(doc! {"_id": user_id}, update)
+            .return_document(mongodb::options::ReturnDocument::After)
+            .projection(public_projection())
+            .await?;
+        Ok(found.map(User::from))
+    }
+
+    /// Users holding `role`, by username, filtered by a case-insensitive
+    /// `text` match on username or name; with the total.
+    pub async fn list_with_role(
+        &self,
+        role: &str,
+        text: Option<&str>,
+        page: Page,
+    ) -> Result<(Vec<User>, u64), Error> {
+        let mut filter = doc! {"roles": role};
+        if let Some(text) = text.filter(|t| !t.is_empty()) {
+            let pattern = Bson::RegularExpression(bson::Regex {
+                pattern: escape(text),
+                options: "i".into(),
+            });
+            filter.insert(
+                "$or",
+                vec![doc! {"username": pattern.clone()}, doc! {"name": pattern}],
+            );
+        }
+        let total = self.coll.count_documents(filter.clone()).await?;
+        let options = FindOptions::builder()
+            .sort(doc! {"username": 1})
+            .skip(page.offset)
+            .limit(page.count as i64)
+            .projection(public_projection())
+            .build();
+        let users: Vec<UserDoc> = self
+            .coll
+            .find(filter)
+            .with_options(options)
+            .await?
+            .try_collect()
+            .await?;
+        Ok((users.into_iter().map(User::from).collect(), total))
+    }
+
+    /// Creates the configured admin when no user holds the `admin` role.
+    /// Never touches an existing user: when the username or e-mail is
+    /// taken (by another instance starting at the same moment, or by an
+    /// ordinary user) the insert fails on the unique index and is logged.
+    pub async fn bootstrap_admin(&self, admin: &AdminSettings) -> Result<(), Error> {
+        if self
+            .coll
+            .count_documents(doc! {"roles": ROLE_ADMIN})
+            .await?
+            > 0
+        {
+            return Ok(());
+        }
+        let username = crate::domain::user::Username::parse("ADMIN_USERNAME", &admin.username)
+            .map_err(|e| Error::bad_request(e.to_string()))?;
+        let email = if admin.email.is_empty() {
+            format!("{}@switchboard.local", username.as_str())
+        } else {
+            admin.email.clone()
+        };
+        let email =
+            Email::parse("ADMIN_EMAIL", &email).map_err(|e| Error::bad_request(e.to_string()))?;
+        let plain = admin.password.expose_secret().to_string();
+        let bcrypt = tokio::task::spawn_blocking(move || password::hash(&plain))
+            .await
+            .map_err(|e| Error::Unexpected(e.into()))?
+            .map_err(|e| Error::Unexpected(e.into()))?;
+        let new = NewUser {
+            name: username.as_str().to_string(),
+            username,
+            email,
+            roles: vec![ROLE_ADMIN.to_string(), ROLE_USER.to_string()],
+            active: true,
+        };
+        match self.insert(&new, bcrypt).await {
+            Ok(user) => {
+                tracing::info!(user_id = %user.id, username = %user.username, "created the admin user")
+            }
+            Err(Error::BadRequest { message, .. }) => {
+                tracing::warn!(%message, "admin user not created: the username or e-mail is taken")
+            }
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+}
+
+impl Users {
+    /// Removes `role` from the user; answers whether the user held it.
+    pub async fn remove_role_if_held(&self, user_id: &str, role: &str) -> Result<bool, Error> {
+        let result = self
+            .coll
+            .update_one(
+                doc! {"_id": user_id, "roles": role},
+                doc! {"$pull": {"roles": role}, "$set": {"_updatedAt": now()}},
+            )
+            .await?;
+        Ok(result.matched_count > 0)
+    }
+}

@@ -1,0 +1,13 @@
+//! Switchboard's API, specified by black-box tests over HTTP against a real
+//! MongoDB-wire-protocol server.
+
+mod failures;
+mod health;
+#[allow(dead_code)]
+mod helpers;
+mod livechat_users;
+mod login;
+mod permissions;
+mod presence;
+mod startup;
+mod users;
