@@ -9,6 +9,8 @@ pub mod config;
 pub mod domain;
 /// The one error type and its HTTP mapping.
 pub mod error;
+/// The routing engine: which agent takes each chat.
+pub mod router;
 /// HTTP handlers.
 pub mod routes;
 /// Builds the server and holds the route table.

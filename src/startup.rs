@@ -10,7 +10,7 @@ use actix_web::{App, FromRequest, Handler, HttpServer, Responder};
 use tracing_actix_web::TracingLogger;
 
 use crate::config::Settings;
-use crate::routes::{auth, extract, health, livechat_users, permissions, users};
+use crate::routes::{assignments, auth, extract, health, livechat_users, permissions, users};
 use crate::state::AppState;
 use crate::store::Store;
 
@@ -40,44 +40,31 @@ where
 
 /// Every endpoint Switchboard serves. Static segments come before `{_id}`
 /// captures on the same prefix: the first match wins.
+#[rustfmt::skip]
 pub fn route_table() -> Vec<Route> {
     use Method as M;
     vec![
-        route(M::GET, "/livez", health::livez),
-        route(M::GET, "/readyz", health::readyz),
-        route(M::GET, "/api/info", health::info),
-        route(M::POST, "/api/v1/login", auth::login),
-        route(M::POST, "/api/v1/logout", auth::logout),
-        route(M::GET, "/api/v1/me", auth::me),
-        route(M::POST, "/api/v1/users.create", users::create),
-        route(M::POST, "/api/v1/users.setStatus", users::set_status),
-        route(M::GET, "/api/v1/permissions.listAll", permissions::list_all),
-        route(M::POST, "/api/v1/permissions.update", permissions::update),
-        route(
-            M::POST,
-            "/api/v1/livechat/agent.status",
-            livechat_users::agent_status,
-        ),
-        route(
-            M::GET,
-            "/api/v1/livechat/users/{type}",
-            livechat_users::list,
-        ),
-        route(
-            M::POST,
-            "/api/v1/livechat/users/{type}",
-            livechat_users::add,
-        ),
-        route(
-            M::GET,
-            "/api/v1/livechat/users/{type}/{_id}",
-            livechat_users::get,
-        ),
-        route(
-            M::DELETE,
-            "/api/v1/livechat/users/{type}/{_id}",
-            livechat_users::remove,
-        ),
+        route(M::GET,    "/livez", health::livez),
+        route(M::GET,    "/readyz", health::readyz),
+        route(M::GET,    "/api/info", health::info),
+        route(M::POST,   "/api/v1/login", auth::login),
+        route(M::POST,   "/api/v1/logout", auth::logout),
+        route(M::GET,    "/api/v1/me", auth::me),
+        route(M::POST,   "/api/v1/users.create", users::create),
+        route(M::POST,   "/api/v1/users.setStatus", users::set_status),
+        route(M::GET,    "/api/v1/permissions.listAll", permissions::list_all),
+        route(M::POST,   "/api/v1/permissions.update", permissions::update),
+        route(M::POST,   "/api/v1/livechat/agent.status", livechat_users::agent_status),
+        route(M::GET,    "/api/v1/livechat/users/{type}", livechat_users::list),
+        route(M::POST,   "/api/v1/livechat/users/{type}", livechat_users::add),
+        route(M::PUT,    "/api/v1/livechat/users/agent/{_id}", livechat_users::update_agent),
+        route(M::GET,    "/api/v1/livechat/users/{type}/{_id}", livechat_users::get),
+        route(M::DELETE, "/api/v1/livechat/users/{type}/{_id}", livechat_users::remove),
+        route(M::GET,    "/api/v1/livechat/agent.next/{token}", assignments::agent_next),
+        route(M::GET,    "/api/v1/livechat/assignments", assignments::list),
+        route(M::POST,   "/api/v1/livechat/assignments", assignments::create),
+        route(M::GET,    "/api/v1/livechat/assignments/{_id}", assignments::get),
+        route(M::POST,   "/api/v1/livechat/assignments/{_id}/close", assignments::close),
     ]
 }
 

@@ -5,6 +5,7 @@
 
 pub mod id;
 pub mod pagination;
+pub mod routing;
 pub mod user;
 pub mod validation;
 

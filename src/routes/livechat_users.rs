@@ -56,10 +56,15 @@ pub async fn add(
                 &format!("No user with username `{}`", username.trim()),
             )
         })?;
-    let user = users
-        .add_role(&user.id, role)
-        .await?
-        .ok_or_else(|| Error::meteor("error-invalid-user", "Invalid user"))?;
+    let user = if role == ROLE_AGENT {
+        state
+            .store
+            .add_agent(&user.id, !state.settings.routing.strict_counts)
+            .await?
+    } else {
+        users.add_role(&user.id, role).await?
+    }
+    .ok_or_else(|| Error::meteor("error-invalid-user", "Invalid user"))?;
     Ok(HttpResponse::Ok().json(json!({"success": true, "user": UserJson::from(user)})))
 }
 
@@ -182,6 +187,50 @@ pub async fn agent_status(
         .filter(|u| u.has_role(ROLE_AGENT))
         .ok_or_else(|| Error::meteor("error-invalid-agent", "The user is not a livechat agent"))?;
     let status = requested.unwrap_or_else(|| agent.status_livechat.toggled());
-    state.store.set_livechat_status(&agent.id, status).await?;
+    state
+        .store
+        .set_livechat_status(&agent.id, status, !state.settings.routing.strict_counts)
+        .await?;
     Ok(HttpResponse::Ok().json(json!({"status": status.as_str(), "success": true})))
+}
+
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
+pub struct AgentSettingsBody {
+    /// Most open chats this agent may hold; 0 = no limit of its own.
+    #[serde(rename = "maxNumberSimultaneousChat")]
+    #[validate(range(max = 100000, message = "must be between 0 and 100000"))]
+    pub max_number_simultaneous_chat: u32,
+}
+
+#[utoipa::path(put, path = "/api/v1/livechat/users/agent/{_id}", tag = "livechat users",
+    params(("_id" = String, Path)), request_body = AgentSettingsBody,
+    responses((status = 200, description = "`{user, success}`"), (status = 400), (status = 401), (status = 403)),
+    security(("userId" = [], "authToken" = [])))]
+pub async fn update_agent(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<String>,
+    body: JsonBody<AgentSettingsBody>,
+) -> Result<HttpResponse, Error> {
+    caller.require_all(&state.store, &[MANAGE_AGENTS]).await?;
+    let limit = body.into_inner().max_number_simultaneous_chat;
+    let agent = state
+        .store
+        .users()
+        .find_by_id(&id)
+        .await?
+        .filter(|u| u.has_role(ROLE_AGENT))
+        .ok_or_else(|| Error::meteor("error-invalid-agent", "The user is not a livechat agent"))?;
+    let user = state
+        .store
+        .set_agent_limit(
+            &agent.id,
+            limit,
+            crate::routes::assignments::policies(&state)
+                .await?
+                .global_limit,
+        )
+        .await?
+        .ok_or_else(|| Error::meteor("error-invalid-agent", "The user is not a livechat agent"))?;
+    Ok(HttpResponse::Ok().json(json!({"user": UserJson::from(user), "success": true})))
 }

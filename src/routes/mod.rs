@@ -2,6 +2,7 @@
 //! permissions, parses into domain types, calls the store and maps the
 //! result to a response type; rules live in `domain/`, queries in `store/`.
 
+pub mod assignments;
 pub mod auth;
 pub mod extract;
 pub mod health;

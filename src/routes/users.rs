@@ -87,7 +87,12 @@ pub async fn set_status(
     let status: UserStatus = body.status.parse()?;
     state
         .store
-        .set_user_status(&target, status, body.message.as_deref())
+        .set_user_status(
+            &target,
+            status,
+            body.message.as_deref(),
+            !state.settings.routing.strict_counts,
+        )
         .await?
         .ok_or_else(|| Error::meteor("error-invalid-user", "Invalid user"))?;
     Ok(HttpResponse::Ok().json(json!({"success": true})))

@@ -9,12 +9,14 @@
 //! server. Each collection's indexes are declared beside its queries and
 //! created, idempotently, by [`Store::ensure_indexes`] at start-up.
 
+pub mod assignments;
 pub mod department_agents;
 pub mod departments;
 pub mod num;
 pub mod permissions;
 mod presence;
 pub mod roles;
+pub mod routing;
 pub mod routing_fields;
 pub mod users;
 
@@ -83,6 +85,9 @@ impl Store {
         create_indexes(&self.users().coll, users::indexes()).await?;
         create_indexes(&self.departments().coll, departments::indexes()).await?;
         create_indexes(&self.department_agents().coll, department_agents::indexes()).await?;
+        create_indexes(&self.department_agents().coll, routing::link_indexes()).await?;
+        create_indexes(&self.users().coll, routing::user_indexes()).await?;
+        create_indexes(&self.assignments().coll, assignments::indexes()).await?;
         Ok(())
     }
 
@@ -107,6 +112,14 @@ impl Store {
 
     pub fn department_agents(&self) -> department_agents::DepartmentAgents {
         department_agents::DepartmentAgents::new(self)
+    }
+
+    pub fn assignments(&self) -> assignments::Assignments {
+        assignments::Assignments::new(self)
+    }
+
+    pub fn routing(&self) -> routing::Routing {
+        routing::Routing::new(self)
     }
 
     pub fn roles(&self) -> roles::Roles {

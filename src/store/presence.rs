@@ -1,19 +1,30 @@
-//! Operations on an agent that touch more than one collection: presence
-//! changes and removing the agent role.
+//! Operations on an agent that touch more than one collection: presence,
+//! roles and limits change the user document and the routing fields copied
+//! onto its department links.
 
 use super::Store;
+use crate::domain::routing::agent_limit;
 use crate::domain::user::{LivechatStatus, ROLE_AGENT, User, UserStatus};
 use crate::error::Error;
 
 impl Store {
-    /// Sets a user's connection status (and status message).
+    /// Sets a user's connection status (and status message). `fair`
+    /// lifts a returning agent's `count`s (see `Routing::sync_links`).
     pub async fn set_user_status(
         &self,
         user_id: &str,
         status: UserStatus,
         message: Option<&str>,
+        fair: bool,
     ) -> Result<Option<User>, Error> {
-        self.users().set_status(user_id, status, message).await
+        let before = self.users().find_by_id(user_id).await?;
+        let after = self.users().set_status(user_id, status, message).await?;
+        if let Some(user) = &after {
+            self.routing()
+                .sync_links(before.as_ref(), user, fair)
+                .await?;
+        }
+        Ok(after)
     }
 
     /// Sets whether an agent takes livechats.
@@ -21,8 +32,46 @@ impl Store {
         &self,
         user_id: &str,
         status: LivechatStatus,
+        fair: bool,
     ) -> Result<Option<User>, Error> {
-        self.users().set_livechat_status(user_id, status).await
+        let before = self.users().find_by_id(user_id).await?;
+        let after = self.users().set_livechat_status(user_id, status).await?;
+        if let Some(user) = &after {
+            self.routing()
+                .sync_links(before.as_ref(), user, fair)
+                .await?;
+        }
+        Ok(after)
+    }
+
+    /// Gives the user the agent role (and refreshes its links).
+    pub async fn add_agent(&self, user_id: &str, fair: bool) -> Result<Option<User>, Error> {
+        let before = self.users().find_by_id(user_id).await?;
+        let after = self.users().add_role(user_id, ROLE_AGENT).await?;
+        if let Some(user) = &after {
+            self.routing()
+                .sync_links(before.as_ref(), user, fair)
+                .await?;
+        }
+        Ok(after)
+    }
+
+    /// Sets the agent's own chat limit and republishes whether it is full.
+    pub async fn set_agent_limit(
+        &self,
+        user_id: &str,
+        max_chats: u32,
+        global: u32,
+    ) -> Result<Option<User>, Error> {
+        let user = self.users().set_max_chats(user_id, max_chats).await?;
+        let routing = self.routing();
+        if user.is_some()
+            && let Some(load) = routing.load_of(user_id).await?
+        {
+            let limit = agent_limit(Some(max_chats), global);
+            routing.publish_load(user_id, load, limit, false).await?;
+        }
+        Ok(user)
     }
 
     /// Takes the agent role away and unlinks the agent from every

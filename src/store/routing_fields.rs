@@ -13,16 +13,8 @@
 
 use mongodb::bson::{Document, doc};
 
-use crate::domain::user::{LivechatStatus, ROLE_AGENT, User, UserStatus};
-
-/// Whether the user can be routed to at all, and also when away counts.
-pub fn eligibility(user: &User) -> (bool, bool) {
-    let eligible = user.active
-        && user.has_role(ROLE_AGENT)
-        && user.status_livechat == LivechatStatus::Available
-        && user.status != UserStatus::Offline;
-    (eligible, eligible && user.status != UserStatus::Away)
-}
+use crate::domain::routing::eligibility;
+use crate::domain::user::User;
 
 /// The fields to `$set` on every link of `user`.
 pub fn link_fields(user: &User) -> Document {

@@ -9,5 +9,7 @@ mod livechat_users;
 mod login;
 mod permissions;
 mod presence;
+mod routing;
+mod routing_scale;
 mod startup;
 mod users;

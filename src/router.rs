@@ -1,0 +1,381 @@
+//! The routing engine: which agent takes this chat. It applies the rules
+//! of `domain::routing` through the atomic steps of `store::routing` and
+//! records every decision as an assignment.
+
+use std::collections::HashMap;
+
+use crate::config::RoutingSettings;
+use crate::domain::id::new_id;
+use crate::domain::routing::{Method, Pick, agent_limit, backup_path};
+use crate::error::Error;
+use crate::store::Store;
+use crate::store::assignments::{AssignmentDoc, CLOSED, OPEN, QUEUED};
+use crate::store::routing::TakeFilter;
+
+/// How many agents one decision may try before it queues the chat (each
+/// failed try was an agent that filled up between its take and its
+/// reservation).
+const MAX_TRIES: usize = 64;
+
+/// How one department distributes chats.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    pub method: Method,
+    pub last_chatted_preferred: bool,
+    /// Backup departments, in ascending order.
+    pub backups: Vec<String>,
+}
+
+/// The distribution settings in force for one decision.
+#[derive(Debug, Clone)]
+pub struct Policies {
+    pub default: Policy,
+    pub per_department: HashMap<String, Policy>,
+    /// Chat limit for agents without their own; 0 = none.
+    pub global_limit: u32,
+}
+
+impl Policies {
+    /// Switchboard's defaults: least-served, no preference, no backups.
+    pub fn defaults(settings: &RoutingSettings) -> Policies {
+        Policies {
+            default: Policy {
+                method: Method::LeastServed,
+                last_chatted_preferred: false,
+                backups: Vec::new(),
+            },
+            per_department: HashMap::new(),
+            global_limit: settings.global_max_chats,
+        }
+    }
+
+    pub fn for_department(&self, id: &str) -> Policy {
+        self.per_department
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| self.default.clone())
+    }
+}
+
+/// A request to route a new chat.
+#[derive(Debug, Clone)]
+pub struct RouteRequest {
+    pub visitor_token: String,
+    pub department_id: Option<String>,
+    pub room_id: Option<String>,
+    /// Whether a decision that found no agent is stored as `queued`.
+    pub record_queued: bool,
+}
+
+/// The answer: a new decision, or the visitor's open assignment.
+#[derive(Debug, Clone)]
+pub enum Routed {
+    New(AssignmentDoc),
+    Existing(AssignmentDoc),
+    /// No agent could take it and the request asked not to queue it.
+    NoAgent,
+}
+
+struct Chosen {
+    pick: Pick,
+    department_id: Option<String>,
+    method: Method,
+    reason: String,
+}
+
+pub struct Router<'a> {
+    store: &'a Store,
+    settings: &'a RoutingSettings,
+    policies: Policies,
+}
+
+impl<'a> Router<'a> {
+    pub fn new(store: &'a Store, settings: &'a RoutingSettings, policies: Policies) -> Self {
+        Router {
+            store,
+            settings,
+            policies,
+        }
+    }
+
+    /// Routes one chat: reuses the visitor's open assignment, else decides
+    /// and records a new one (`open` with an agent, or `queued`).
+    pub async fn route(&self, request: RouteRequest) -> Result<Routed, Error> {
+        let assignments = self.store.assignments();
+        if let Some(open) = assignments.open_for_visitor(&request.visitor_token).await? {
+            return Ok(Routed::Existing(open));
+        }
+        let requested = match &request.department_id {
+            Some(id) => Some(self.store.routing().department(id).await?.ok_or_else(|| {
+                Error::meteor("error-department-not-found", "Department not found")
+            })?),
+            None => None,
+        };
+        let chosen = match &requested {
+            Some(department) => self.choose_in_chain(&department.id, &request).await?,
+            None => self.choose_without_department().await?,
+        };
+        let policy_method = match &requested {
+            Some(d) => self.policies.for_department(&d.id).method,
+            None => Method::LeastServed,
+        };
+        if chosen.is_none() && !request.record_queued {
+            return Ok(Routed::NoAgent);
+        }
+        let record = AssignmentDoc {
+            id: new_id(),
+            visitor_token: request.visitor_token.clone(),
+            room_id: request.room_id.clone(),
+            department_id: chosen
+                .as_ref()
+                .and_then(|c| c.department_id.clone())
+                .or_else(|| request.department_id.clone()),
+            requested_department_id: request.department_id.clone(),
+            agent_id: chosen.as_ref().map(|c| c.pick.agent_id.clone()),
+            username: chosen.as_ref().map(|c| c.pick.username.clone()),
+            agent_name: None,
+            status: if chosen.is_some() { OPEN } else { QUEUED }.to_string(),
+            method: chosen
+                .as_ref()
+                .map(|c| c.method)
+                .unwrap_or(policy_method)
+                .as_str()
+                .to_string(),
+            reason: chosen
+                .as_ref()
+                .map(|c| c.reason.clone())
+                .unwrap_or_else(|| match &requested {
+                    Some(d) => format!(
+                        "queued: no eligible agent with room in department {} or its backups",
+                        d.name
+                    ),
+                    None => "queued: no eligible agent with room".to_string(),
+                }),
+            created_at: mongodb::bson::DateTime::now(),
+            closed_at: None,
+        };
+        if assignments.insert(&record).await? {
+            return Ok(Routed::New(record));
+        }
+        // The same visitor was routed concurrently: give back this
+        // decision's reservation and answer the other one.
+        if let Some(c) = &chosen {
+            self.release(&c.pick.agent_id, c.department_id.as_deref())
+                .await?;
+        }
+        match assignments.open_for_visitor(&request.visitor_token).await? {
+            Some(open) => Ok(Routed::Existing(open)),
+            None => Err(Error::Unexpected(anyhow::anyhow!(
+                "assignment for visitor refused as duplicate but none is open"
+            ))),
+        }
+    }
+
+    /// Tries the department, then its backups in order.
+    async fn choose_in_chain(
+        &self,
+        department_id: &str,
+        request: &RouteRequest,
+    ) -> Result<Option<Chosen>, Error> {
+        let path = backup_path(department_id, |d| self.policies.for_department(d).backups);
+        let mut visited = Vec::new();
+        for id in &path {
+            let Some(department) = self.store.routing().department(id).await? else {
+                continue;
+            };
+            visited.push(department.name.clone());
+            if !department.open {
+                continue;
+            }
+            let policy = self.policies.for_department(id);
+            if let Some(mut chosen) = self
+                .choose_in_department(id, &policy, department.max_chats_per_agent, request)
+                .await?
+            {
+                if visited.len() > 1 {
+                    chosen.reason = format!(
+                        "{}; served by backup department {} after {}",
+                        chosen.reason,
+                        department.name,
+                        visited[..visited.len() - 1].join(" → ")
+                    );
+                }
+                return Ok(Some(chosen));
+            }
+        }
+        Ok(None)
+    }
+
+    async fn choose_in_department(
+        &self,
+        department_id: &str,
+        policy: &Policy,
+        department_limit: Option<u32>,
+        request: &RouteRequest,
+    ) -> Result<Option<Chosen>, Error> {
+        let routing = self.store.routing();
+        let exclude_away = self.settings.exclude_away;
+        if policy.last_chatted_preferred
+            && let Some(previous) = self
+                .store
+                .assignments()
+                .last_served(&request.visitor_token)
+                .await?
+            && let Some(agent) = previous.agent_id.as_deref()
+        {
+            let filter = TakeFilter {
+                exclude_away,
+                department_limit,
+                skip_agents: &[],
+                only_agent: Some(agent),
+            };
+            if let Some(taken) = routing
+                .take_link(department_id, policy.method, filter)
+                .await?
+                && let Some(pick) = self.reserve(&taken.link_id, taken.pick).await?
+            {
+                let reason = format!(
+                    "last-chatted agent preferred: {} served this visitor before",
+                    pick.username
+                );
+                return Ok(Some(Chosen {
+                    pick,
+                    department_id: Some(department_id.to_string()),
+                    method: policy.method,
+                    reason,
+                }));
+            }
+        }
+        let mut skipped: Vec<String> = Vec::new();
+        for _ in 0..MAX_TRIES {
+            let filter = TakeFilter {
+                exclude_away,
+                department_limit,
+                skip_agents: &skipped,
+                only_agent: None,
+            };
+            let Some(taken) = routing
+                .take_link(department_id, policy.method, filter)
+                .await?
+            else {
+                return Ok(None);
+            };
+            let agent = taken.pick.agent_id.clone();
+            if let Some(pick) = self.reserve(&taken.link_id, taken.pick).await? {
+                let reason = policy.method.explain(&pick);
+                return Ok(Some(Chosen {
+                    pick,
+                    department_id: Some(department_id.to_string()),
+                    method: policy.method,
+                    reason,
+                }));
+            }
+            skipped.push(agent);
+        }
+        Ok(None)
+    }
+
+    /// Reserves the taken agent's slot, or undoes the take.
+    async fn reserve(&self, link_id: &str, mut pick: Pick) -> Result<Option<Pick>, Error> {
+        let routing = self.store.routing();
+        let limit = routing
+            .limit_of(&pick.agent_id, self.policies.global_limit)
+            .await?;
+        match routing
+            .reserve_agent(&pick.agent_id, limit, self.settings.exclude_away)
+            .await?
+        {
+            Some(load) => {
+                routing
+                    .publish_load(&pick.agent_id, load, limit, true)
+                    .await?;
+                pick.limit = limit;
+                Ok(Some(pick))
+            }
+            None => {
+                routing.untake_link(link_id).await?;
+                // Make the agent's real load visible so later decisions
+                // skip it without trying.
+                if let Some(load) = routing.load_of(&pick.agent_id).await? {
+                    routing
+                        .publish_load(&pick.agent_id, load, limit, false)
+                        .await?;
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    async fn choose_without_department(&self) -> Result<Option<Chosen>, Error> {
+        let routing = self.store.routing();
+        let mut skipped: Vec<String> = Vec::new();
+        for _ in 0..MAX_TRIES {
+            let Some(mut pick) = routing
+                .take_user(self.settings.exclude_away, &skipped)
+                .await?
+            else {
+                return Ok(None);
+            };
+            let limit = agent_limit(
+                routing.own_limit(&pick.agent_id).await?,
+                self.policies.global_limit,
+            );
+            match routing
+                .reserve_agent(&pick.agent_id, limit, self.settings.exclude_away)
+                .await?
+            {
+                Some(load) => {
+                    routing
+                        .publish_load(&pick.agent_id, load, limit, true)
+                        .await?;
+                    pick.limit = limit;
+                    let reason = format!(
+                        "least served without a department: {} had the lowest livechatCount ({})",
+                        pick.username, pick.count_before
+                    );
+                    return Ok(Some(Chosen {
+                        pick,
+                        department_id: None,
+                        method: Method::LeastServed,
+                        reason,
+                    }));
+                }
+                None => {
+                    routing.untake_user(&pick.agent_id).await?;
+                    skipped.push(pick.agent_id);
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Frees the agent's slot (and its department slot).
+    async fn release(&self, agent_id: &str, department_id: Option<&str>) -> Result<(), Error> {
+        let routing = self.store.routing();
+        if let Some(d) = department_id {
+            routing.release_link(d, agent_id).await?;
+        }
+        if let Some(load) = routing.release_agent(agent_id).await? {
+            let limit = routing
+                .limit_of(agent_id, self.policies.global_limit)
+                .await?;
+            routing.publish_load(agent_id, load, limit, false).await?;
+        }
+        Ok(())
+    }
+
+    /// Closes an assignment; the first close of an open one frees the
+    /// agent's slot, a repeated close changes nothing.
+    pub async fn close(&self, id: &str) -> Result<Option<AssignmentDoc>, Error> {
+        let assignments = self.store.assignments();
+        if let Some(before) = assignments.close(id).await?
+            && before.status == OPEN
+            && let Some(agent) = before.agent_id.as_deref()
+        {
+            self.release(agent, before.department_id.as_deref()).await?;
+        }
+        let closed = assignments.find(id).await?;
+        debug_assert!(closed.as_ref().is_none_or(|a| a.status == CLOSED));
+        Ok(closed)
+    }
+}

@@ -1,0 +1,290 @@
+//! Assignments — the record of every routing decision — and Rocket.Chat's
+//! public `agent.next` widget call, both served by the routing engine.
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use validator::Validate;
+
+use super::extract::JsonBody;
+use crate::auth::AuthUser;
+use crate::auth::permissions::VIEW_LIVECHAT_MANAGER;
+use crate::domain::pagination::Page;
+use crate::domain::user::ROLE_AGENT;
+use crate::error::Error;
+use crate::router::{Policies, RouteRequest, Routed, Router};
+use crate::state::AppState;
+use crate::store::assignments::{AssignmentDoc, AssignmentFilter};
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AssignmentJson {
+    #[serde(rename = "_id")]
+    pub id: String,
+    #[serde(rename = "visitorToken")]
+    pub visitor_token: String,
+    #[serde(rename = "roomId")]
+    pub room_id: Option<String>,
+    #[serde(rename = "departmentId")]
+    pub department_id: Option<String>,
+    #[serde(rename = "requestedDepartmentId")]
+    pub requested_department_id: Option<String>,
+    #[serde(rename = "agentId")]
+    pub agent_id: Option<String>,
+    pub username: Option<String>,
+    /// open, queued or closed.
+    pub status: String,
+    pub method: String,
+    /// Why this agent was chosen (or why none was), in words.
+    pub reason: String,
+    #[serde(rename = "createdAt")]
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    #[serde(rename = "closedAt", skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl From<AssignmentDoc> for AssignmentJson {
+    fn from(a: AssignmentDoc) -> Self {
+        AssignmentJson {
+            id: a.id,
+            visitor_token: a.visitor_token,
+            room_id: a.room_id,
+            department_id: a.department_id,
+            requested_department_id: a.requested_department_id,
+            agent_id: a.agent_id,
+            username: a.username,
+            status: a.status,
+            method: a.method,
+            reason: a.reason,
+            created_at: a.created_at.to_chrono(),
+            closed_at: a.closed_at.map(|t| t.to_chrono()),
+        }
+    }
+}
+
+pub(crate) fn router<'a>(state: &'a AppState, policies: Policies) -> Router<'a> {
+    Router::new(&state.store, &state.settings.routing, policies)
+}
+
+pub(crate) async fn policies(state: &AppState) -> Result<Policies, Error> {
+    Ok(Policies::defaults(&state.settings.routing))
+}
+
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
+pub struct CreateBody {
+    #[serde(rename = "visitorToken")]
+    #[validate(length(min = 1, max = 256, message = "must be 1 to 256 characters"))]
+    pub visitor_token: String,
+    #[serde(rename = "departmentId")]
+    #[validate(length(min = 1, max = 64, message = "must be 1 to 64 characters"))]
+    pub department_id: Option<String>,
+    #[serde(rename = "roomId")]
+    #[validate(length(min = 1, max = 256, message = "must be 1 to 256 characters"))]
+    pub room_id: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/livechat/assignments", tag = "routing", request_body = CreateBody,
+    responses((status = 200, description = "`{assignment, success}`: open with an agent, or queued", body = AssignmentJson),
+              (status = 400), (status = 401), (status = 403)),
+    security(("userId" = [], "authToken" = [])))]
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    body: JsonBody<CreateBody>,
+) -> Result<HttpResponse, Error> {
+    caller
+        .require_any(&state.store, &[VIEW_LIVECHAT_MANAGER])
+        .await?;
+    let body = body.into_inner();
+    let request = RouteRequest {
+        visitor_token: body.visitor_token,
+        department_id: body.department_id,
+        room_id: body.room_id,
+        record_queued: true,
+    };
+    let routed = router(&state, policies(&state).await?)
+        .route(request)
+        .await?;
+    let assignment = match routed {
+        Routed::New(a) | Routed::Existing(a) => a,
+        Routed::NoAgent => {
+            return Err(Error::Unexpected(anyhow::anyhow!(
+                "a queued decision was not recorded"
+            )));
+        }
+    };
+    Ok(HttpResponse::Ok()
+        .json(json!({"assignment": AssignmentJson::from(assignment), "success": true})))
+}
+
+/// Managers see everything; an agent only its own assignments.
+async fn may_see(state: &AppState, caller: &AuthUser, a: &AssignmentDoc) -> Result<(), Error> {
+    if caller.has(&state.store, VIEW_LIVECHAT_MANAGER).await? {
+        return Ok(());
+    }
+    if caller.user.has_role(ROLE_AGENT) && a.agent_id.as_deref() == Some(caller.id()) {
+        return Ok(());
+    }
+    Err(Error::Forbidden)
+}
+
+fn not_found() -> Error {
+    Error::NotFound("assignment-not-found".into())
+}
+
+#[utoipa::path(get, path = "/api/v1/livechat/assignments/{_id}", tag = "routing",
+    params(("_id" = String, Path)),
+    responses((status = 200, body = AssignmentJson), (status = 404, description = "`{success: false, error: assignment-not-found}`"),
+              (status = 401), (status = 403)),
+    security(("userId" = [], "authToken" = [])))]
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Error> {
+    let assignment = state
+        .store
+        .assignments()
+        .find(&id)
+        .await?
+        .ok_or_else(not_found)?;
+    may_see(&state, &caller, &assignment).await?;
+    Ok(HttpResponse::Ok()
+        .json(json!({"assignment": AssignmentJson::from(assignment), "success": true})))
+}
+
+#[utoipa::path(post, path = "/api/v1/livechat/assignments/{_id}/close", tag = "routing",
+    params(("_id" = String, Path)),
+    responses((status = 200, description = "The closed assignment", body = AssignmentJson), (status = 404),
+              (status = 401), (status = 403)),
+    security(("userId" = [], "authToken" = [])))]
+pub async fn close(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Error> {
+    let assignment = state
+        .store
+        .assignments()
+        .find(&id)
+        .await?
+        .ok_or_else(not_found)?;
+    may_see(&state, &caller, &assignment).await?;
+    let closed = router(&state, policies(&state).await?)
+        .close(&id)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(HttpResponse::Ok()
+        .json(json!({"assignment": AssignmentJson::from(closed), "success": true})))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    #[serde(rename = "departmentId")]
+    pub department_id: Option<String>,
+    #[serde(rename = "agentId")]
+    pub agent_id: Option<String>,
+    pub status: Option<String>,
+    #[serde(rename = "visitorToken")]
+    pub visitor_token: Option<String>,
+    pub count: Option<String>,
+    pub offset: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/livechat/assignments", tag = "routing",
+    params(("departmentId" = Option<String>, Query), ("agentId" = Option<String>, Query),
+           ("status" = Option<String>, Query), ("visitorToken" = Option<String>, Query),
+           ("count" = Option<u64>, Query), ("offset" = Option<u64>, Query)),
+    responses((status = 200, description = "`{assignments, count, offset, total, success}`"),
+              (status = 400), (status = 401), (status = 403)),
+    security(("userId" = [], "authToken" = [])))]
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, Error> {
+    let query = query.into_inner();
+    let page = Page::parse(query.offset.as_deref(), query.count.as_deref())?;
+    if let Some(s) = query.status.as_deref()
+        && !["open", "queued", "closed"].contains(&s)
+    {
+        return Err(crate::domain::ValidationError::new(
+            "status",
+            "enum",
+            "must be open, queued or closed",
+        )
+        .into());
+    }
+    let mut filter = AssignmentFilter {
+        department_id: query.department_id,
+        agent_id: query.agent_id,
+        status: query.status,
+        visitor_token: query.visitor_token,
+    };
+    if !caller.has(&state.store, VIEW_LIVECHAT_MANAGER).await? {
+        let own = caller.user.has_role(ROLE_AGENT)
+            && filter.agent_id.as_deref().is_none_or(|a| a == caller.id());
+        if !own {
+            return Err(Error::Forbidden);
+        }
+        filter.agent_id = Some(caller.id().to_string());
+    }
+    let (found, total) = state.store.assignments().list(&filter, page).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "count": found.len(),
+        "assignments": found.into_iter().map(AssignmentJson::from).collect::<Vec<_>>(),
+        "offset": page.offset,
+        "total": total,
+        "success": true,
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NextQuery {
+    pub department: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/livechat/agent.next/{token}", tag = "routing",
+    params(("token" = String, Path, description = "The visitor token"),
+           ("department" = Option<String>, Query)),
+    responses((status = 200, description = "`{agent: {_id, username, name}, success}`"),
+              (status = 400, description = "`{success: false, error: agent-not-found}`"),
+              (status = 429, description = "Too many requests from this address")))]
+pub async fn agent_next(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, Error> {
+    let token = token.into_inner();
+    if token.trim().is_empty() || token.len() > 256 {
+        return Err(crate::domain::ValidationError::new(
+            "token",
+            "length",
+            "must be 1 to 256 characters",
+        )
+        .into());
+    }
+    let request = RouteRequest {
+        visitor_token: token,
+        department_id: query.into_inner().department.filter(|d| !d.is_empty()),
+        room_id: None,
+        record_queued: false,
+    };
+    let routed = router(&state, policies(&state).await?)
+        .route(request)
+        .await?;
+    let agent_id = match &routed {
+        Routed::New(a) | Routed::Existing(a) => a.agent_id.clone(),
+        Routed::NoAgent => None,
+    }
+    .ok_or_else(|| Error::code("agent-not-found"))?;
+    let agent = state
+        .store
+        .users()
+        .find_by_id(&agent_id)
+        .await?
+        .ok_or_else(|| Error::code("agent-not-found"))?;
+    Ok(HttpResponse::Ok().json(json!({
+        "agent": {"_id": agent.id, "username": agent.username, "name": agent.name},
+        "success": true,
+    })))
+}

@@ -1,0 +1,551 @@
+//! The routing engine's atomic steps over agent links and users.
+//!
+//! A decision is a *take* and a *reservation*:
+//! 1. `take_link`: one `findOneAndUpdate` on the department's links picks
+//!    the best eligible agent by the method's ranking (served by an index)
+//!    and, in the same atomic step, bumps what the ranking reads (`count`,
+//!    the department's `openChats`, `lastRoutingTime`, …) so no concurrent
+//!    decision sees the same pre-increment values. The department limit is
+//!    part of its filter, so it holds exactly.
+//! 2. `reserve_agent`: one conditional `$inc` of the agent's open chats on
+//!    its user document, guarded by the agent's limit, so the limit holds
+//!    exactly across departments and instances.
+//!
+//! When the reservation fails, `untake_link` compensates the take (the
+//! `count` increment is undone, so the sum of increments equals the chats
+//! routed) and the next agent is tried. Agent-wide load (`agentOpenChats`,
+//! `agentLoadRatio`, `agentFull`) is copied onto every link of the agent,
+//! versioned by `routingLoadSeq` so a late writer never overwrites a newer
+//! value.
+
+use futures::TryStreamExt;
+use mongodb::bson::{self, Bson, Document, doc};
+use mongodb::options::ReturnDocument;
+use mongodb::{Collection, IndexModel};
+
+use super::{Store, department_agents, departments, now, users};
+use crate::domain::routing::{Method, Pick, agent_limit, fair_count};
+use crate::domain::user::{ROLE_AGENT, User};
+use crate::error::Error;
+
+/// The link field that says an agent can be routed to.
+fn eligible_field(exclude_away: bool) -> &'static str {
+    if exclude_away {
+        "eligibleNotAway"
+    } else {
+        "eligible"
+    }
+}
+
+/// One index per method and eligibility field: equality on the department
+/// and eligibility, then the method's ranking, then the fields the filter
+/// reads, so the scan stops at the first agent with room.
+fn take_index_keys(method: Method, exclude_away: bool) -> Document {
+    let mut keys = doc! {
+        "departmentId": 1,
+        "departmentEnabled": 1,
+        eligible_field(exclude_away): 1,
+    };
+    for (field, dir) in method.ranking() {
+        keys.insert(*field, *dir);
+    }
+    keys.insert("agentFull", 1);
+    keys.insert("openChats", 1);
+    keys
+}
+
+pub(super) fn link_indexes() -> Vec<IndexModel> {
+    let mut out = Vec::new();
+    for exclude_away in [false, true] {
+        for method in Method::ALL {
+            out.push(
+                IndexModel::builder()
+                    .keys(take_index_keys(method, exclude_away))
+                    .build(),
+            );
+        }
+    }
+    // The lowest count among a department's eligible agents (fair rejoin).
+    out.push(
+        IndexModel::builder()
+            .keys(doc! {"departmentId": 1, "eligible": 1, "count": 1})
+            .build(),
+    );
+    out
+}
+
+pub(super) fn user_indexes() -> Vec<IndexModel> {
+    vec![
+        IndexModel::builder()
+            .keys(doc! {"roles": 1, "statusLivechat": 1, "livechatCount": 1, "username": 1})
+            .build(),
+    ]
+}
+
+/// What a take found, before its own increment.
+#[derive(Debug, Clone)]
+pub struct Taken {
+    pub link_id: String,
+    pub pick: Pick,
+}
+
+/// The agent's load after a reservation or release.
+#[derive(Debug, Clone, Copy)]
+pub struct Load {
+    pub open: i64,
+    pub seq: i64,
+}
+
+/// Options of one take.
+#[derive(Debug, Clone, Default)]
+pub struct TakeFilter<'a> {
+    pub exclude_away: bool,
+    pub department_limit: Option<u32>,
+    pub skip_agents: &'a [String],
+    pub only_agent: Option<&'a str>,
+}
+
+pub struct Routing {
+    links: Collection<Document>,
+    users: Collection<Document>,
+    departments: Collection<Document>,
+}
+
+/// What routing needs to know about a department.
+#[derive(Debug, Clone)]
+pub struct DepartmentRules {
+    pub id: String,
+    pub name: String,
+    /// Enabled and not archived.
+    pub open: bool,
+    /// Most open chats each agent may hold in this department; `None` = no limit.
+    pub max_chats_per_agent: Option<u32>,
+}
+
+fn int(doc: &Document, key: &str) -> i64 {
+    match doc.get(key) {
+        Some(Bson::Int32(n)) => i64::from(*n),
+        Some(Bson::Int64(n)) => *n,
+        Some(Bson::Double(f)) if f.is_finite() => *f as i64,
+        Some(Bson::String(s)) => s.trim().parse().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+fn plus(field: &str, delta: i32) -> Bson {
+    Bson::Document(doc! {"$add": [{"$ifNull": [format!("${field}"), 0]}, delta]})
+}
+
+fn minus_floor_zero(field: &str) -> Bson {
+    Bson::Document(doc! {"$max": [0, {"$add": [{"$ifNull": [format!("${field}"), 0]}, -1]}]})
+}
+
+impl Routing {
+    pub(super) fn new(store: &Store) -> Self {
+        Routing {
+            links: store.collection(department_agents::COLLECTION),
+            users: store.collection(users::COLLECTION),
+            departments: store.collection(departments::COLLECTION),
+        }
+    }
+
+    pub async fn department(&self, id: &str) -> Result<Option<DepartmentRules>, Error> {
+        let found = self
+            .departments
+            .find_one(doc! {"_id": id})
+            .projection(
+                doc! {"name": 1, "enabled": 1, "archived": 1, "maxNumberSimultaneousChat": 1},
+            )
+            .await?;
+        Ok(found.map(|d| DepartmentRules {
+            id: id.to_string(),
+            name: d.get_str("name").unwrap_or_default().to_string(),
+            open: d.get_bool("enabled").unwrap_or(false)
+                && !d.get_bool("archived").unwrap_or(false),
+            max_chats_per_agent: match int(&d, "maxNumberSimultaneousChat") {
+                n if n > 0 => Some(n.min(i64::from(u32::MAX)) as u32),
+                _ => None,
+            },
+        }))
+    }
+
+    /// The filter, update, sort and index of a take.
+    fn take_parts(
+        department_id: &str,
+        method: Method,
+        filter: &TakeFilter<'_>,
+    ) -> (Document, Document, Document, Document) {
+        let mut query = doc! {
+            "departmentId": department_id,
+            "departmentEnabled": true,
+            eligible_field(filter.exclude_away): true,
+            "agentFull": {"$ne": true},
+        };
+        if let Some(limit) = filter.department_limit {
+            query.insert("openChats", doc! {"$not": {"$gte": i64::from(limit)}});
+        }
+        if let Some(agent) = filter.only_agent {
+            query.insert("agentId", agent);
+        } else if !filter.skip_agents.is_empty() {
+            query.insert("agentId", doc! {"$nin": filter.skip_agents});
+        }
+        let mut set = doc! {
+            "count": plus("count", 1),
+            "openChats": plus("openChats", 1),
+            "lastRoutingTime": now(),
+        };
+        if matches!(method, Method::LoadBalancing | Method::CapabilityWeighted) {
+            set.insert("agentOpenChats", plus("agentOpenChats", 1));
+        }
+        if method == Method::CapabilityWeighted {
+            set.insert(
+                "agentLoadRatio",
+                doc! {"$cond": [
+                    {"$gt": [{"$ifNull": ["$agentLimit", 0]}, 0]},
+                    {"$divide": [plus("agentOpenChats", 1), "$agentLimit"]},
+                    0,
+                ]},
+            );
+        }
+        let mut sort = Document::new();
+        for (field, dir) in method.ranking() {
+            sort.insert(*field, *dir);
+        }
+        let hint = take_index_keys(method, filter.exclude_away);
+        (query, doc! {"$set": set}, sort, hint)
+    }
+
+    /// The query plan of a take, as the server explains it.
+    pub async fn explain_take(
+        &self,
+        department_id: &str,
+        method: Method,
+        exclude_away: bool,
+    ) -> Result<Document, Error> {
+        let filter = TakeFilter {
+            exclude_away,
+            ..TakeFilter::default()
+        };
+        let (query, update, sort, hint) = Self::take_parts(department_id, method, &filter);
+        let explained = self
+            .links
+            .client()
+            .database(self.links.namespace().db.as_str())
+            .run_command(doc! {
+                "explain": {
+                    "findAndModify": self.links.name(),
+                    "query": query,
+                    "update": [update],
+                    "sort": sort,
+                    "hint": hint,
+                },
+                "verbosity": "queryPlanner",
+            })
+            .await?;
+        Ok(explained)
+    }
+
+    /// Picks and bumps the best eligible link of the department.
+    pub async fn take_link(
+        &self,
+        department_id: &str,
+        method: Method,
+        filter: TakeFilter<'_>,
+    ) -> Result<Option<Taken>, Error> {
+        let (query, update, sort, hint) = Self::take_parts(department_id, method, &filter);
+        let before = self
+            .links
+            .find_one_and_update(query, vec![update])
+            .sort(sort)
+            .hint(mongodb::options::Hint::Keys(hint))
+            .return_document(ReturnDocument::Before)
+            .await?;
+        Ok(before.map(|d| Taken {
+            link_id: d.get_str("_id").unwrap_or_default().to_string(),
+            pick: Pick {
+                agent_id: d.get_str("agentId").unwrap_or_default().to_string(),
+                username: d.get_str("username").unwrap_or_default().to_string(),
+                count_before: int(&d, "count"),
+                order: int(&d, "order"),
+                open_before: int(&d, "agentOpenChats"),
+                limit: match int(&d, "agentLimit") {
+                    n if n > 0 => Some(n as u32),
+                    _ => None,
+                },
+                last_assigned: d
+                    .get_datetime("lastRoutingTime")
+                    .ok()
+                    .map(|t| t.to_chrono()),
+            },
+        }))
+    }
+
+    /// Undoes a take whose reservation failed.
+    pub async fn untake_link(&self, link_id: &str) -> Result<(), Error> {
+        self.links
+            .update_one(
+                doc! {"_id": link_id},
+                vec![doc! {"$set": {
+                    "count": {"$add": [{"$ifNull": ["$count", 0]}, -1]},
+                    "openChats": minus_floor_zero("openChats"),
+                }}],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// One open chat less on the agent's link in that department.
+    pub async fn release_link(&self, department_id: &str, agent_id: &str) -> Result<(), Error> {
+        self.links
+            .update_one(
+                doc! {"departmentId": department_id, "agentId": agent_id},
+                vec![doc! {"$set": {"openChats": minus_floor_zero("openChats")}}],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Counts one more open chat for the agent if it is still eligible and
+    /// under `limit`; `None` when it is not.
+    pub async fn reserve_agent(
+        &self,
+        agent_id: &str,
+        limit: Option<u32>,
+        exclude_away: bool,
+    ) -> Result<Option<Load>, Error> {
+        let excluded: Vec<&str> = if exclude_away {
+            vec!["offline", "away"]
+        } else {
+            vec!["offline"]
+        };
+        let mut query = doc! {
+            "_id": agent_id,
+            "active": true,
+            "roles": ROLE_AGENT,
+            "statusLivechat": "available",
+            "status": {"$nin": excluded},
+        };
+        if let Some(l) = limit {
+            query.insert("openLivechats", doc! {"$not": {"$gte": i64::from(l)}});
+        }
+        let after = self
+            .users
+            .find_one_and_update(
+                query,
+                doc! {
+                    "$inc": {"openLivechats": 1, "routingLoadSeq": 1},
+                    "$set": {"lastRoutingTime": now()},
+                },
+            )
+            .return_document(ReturnDocument::After)
+            .projection(doc! {"openLivechats": 1, "routingLoadSeq": 1})
+            .await?;
+        Ok(after.map(|d| Load {
+            open: int(&d, "openLivechats"),
+            seq: int(&d, "routingLoadSeq"),
+        }))
+    }
+
+    /// One open chat less for the agent.
+    pub async fn release_agent(&self, agent_id: &str) -> Result<Option<Load>, Error> {
+        let after = self
+            .users
+            .find_one_and_update(
+                doc! {"_id": agent_id},
+                vec![doc! {"$set": {
+                    "openLivechats": minus_floor_zero("openLivechats"),
+                    "routingLoadSeq": plus("routingLoadSeq", 1),
+                }}],
+            )
+            .return_document(ReturnDocument::After)
+            .projection(doc! {"openLivechats": 1, "routingLoadSeq": 1})
+            .await?;
+        Ok(after.map(|d| Load {
+            open: int(&d, "openLivechats"),
+            seq: int(&d, "routingLoadSeq"),
+        }))
+    }
+
+    /// The agent's current load, as stored.
+    pub async fn load_of(&self, agent_id: &str) -> Result<Option<Load>, Error> {
+        let found = self
+            .users
+            .find_one(doc! {"_id": agent_id})
+            .projection(doc! {"openLivechats": 1, "routingLoadSeq": 1})
+            .await?;
+        Ok(found.map(|d| Load {
+            open: int(&d, "openLivechats"),
+            seq: int(&d, "routingLoadSeq"),
+        }))
+    }
+
+    /// Copies the agent's load onto all its links, unless a newer load is
+    /// already there.
+    pub async fn publish_load(
+        &self,
+        agent_id: &str,
+        load: Load,
+        limit: Option<u32>,
+        assigned_now: bool,
+    ) -> Result<(), Error> {
+        let ratio = match limit {
+            Some(l) if l > 0 => load.open as f64 / f64::from(l),
+            _ => 0.0,
+        };
+        let mut set = doc! {
+            "agentOpenChats": load.open,
+            "agentLoadRatio": ratio,
+            "agentLimit": i64::from(limit.unwrap_or(0)),
+            "agentFull": !crate::domain::routing::has_room(load.open, limit),
+            "agentLoadSeq": load.seq,
+        };
+        if assigned_now {
+            set.insert("lastRoutingTime", now());
+        }
+        self.links
+            .update_many(
+                doc! {"agentId": agent_id, "agentLoadSeq": {"$not": {"$gt": load.seq}}},
+                doc! {"$set": set},
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Without a department: the eligible agent with the lowest
+    /// `livechatCount` (then username), incremented atomically, as
+    /// Rocket.Chat's `Users.getNextAgent`.
+    pub async fn take_user(
+        &self,
+        exclude_away: bool,
+        skip_agents: &[String],
+    ) -> Result<Option<Pick>, Error> {
+        let excluded: Vec<&str> = if exclude_away {
+            vec!["offline", "away"]
+        } else {
+            vec!["offline"]
+        };
+        let mut query = doc! {
+            "roles": ROLE_AGENT,
+            "statusLivechat": "available",
+            "active": true,
+            "status": {"$nin": excluded},
+        };
+        if !skip_agents.is_empty() {
+            query.insert("_id", doc! {"$nin": skip_agents});
+        }
+        let before = self
+            .users
+            .find_one_and_update(query, doc! {"$inc": {"livechatCount": 1}})
+            .sort(doc! {"livechatCount": 1, "username": 1})
+            .return_document(ReturnDocument::Before)
+            .projection(
+                doc! {"username": 1, "livechatCount": 1, "openLivechats": 1, "lastRoutingTime": 1},
+            )
+            .await?;
+        Ok(before.map(|d| Pick {
+            agent_id: d.get_str("_id").unwrap_or_default().to_string(),
+            username: d.get_str("username").unwrap_or_default().to_string(),
+            count_before: int(&d, "livechatCount"),
+            order: 0,
+            open_before: int(&d, "openLivechats"),
+            limit: None,
+            last_assigned: d
+                .get_datetime("lastRoutingTime")
+                .ok()
+                .map(|t| t.to_chrono()),
+        }))
+    }
+
+    pub async fn untake_user(&self, agent_id: &str) -> Result<(), Error> {
+        self.users
+            .update_one(doc! {"_id": agent_id}, doc! {"$inc": {"livechatCount": -1}})
+            .await?;
+        Ok(())
+    }
+
+    /// Copies the user's eligibility onto its links; when the agent has
+    /// just become eligible and `fair` is set, lifts each link's `count` to
+    /// the lowest count among the department's other eligible agents, so a
+    /// returning agent is not flooded (never lowering it).
+    pub async fn sync_links(
+        &self,
+        before: Option<&User>,
+        after: &User,
+        fair: bool,
+    ) -> Result<(), Error> {
+        self.links
+            .update_many(
+                doc! {"agentId": &after.id},
+                doc! {"$set": super::routing_fields::link_fields(after)},
+            )
+            .await?;
+        let was = before.map(|u| crate::domain::routing::eligibility(u).0);
+        let is = crate::domain::routing::eligibility(after).0;
+        if fair && is && was != Some(true) {
+            let links: Vec<Document> = self
+                .links
+                .find(doc! {"agentId": &after.id})
+                .await?
+                .try_collect()
+                .await?;
+            for link in links {
+                let department = link.get_str("departmentId").unwrap_or_default();
+                self.lift_count(department, &after.id, int(&link, "count"))
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn lift_count(
+        &self,
+        department_id: &str,
+        agent_id: &str,
+        current: i64,
+    ) -> Result<(), Error> {
+        let lowest = self
+            .links
+            .find_one(doc! {
+                "departmentId": department_id,
+                "eligible": true,
+                "agentId": {"$ne": agent_id},
+            })
+            .sort(doc! {"count": 1})
+            .projection(doc! {"count": 1})
+            .await?
+            .map(|d| int(&d, "count"));
+        let target = fair_count(current, lowest);
+        if target > current {
+            self.links
+                .update_one(
+                    doc! {"departmentId": department_id, "agentId": agent_id,
+                    "count": {"$not": {"$gte": target}}},
+                    doc! {"$set": {"count": target, "_updatedAt": now()}},
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Own chat limits of the given agents (`livechat.maxNumberSimultaneousChat`).
+    pub async fn own_limit(&self, agent_id: &str) -> Result<Option<u32>, Error> {
+        let found = self
+            .users
+            .find_one(doc! {"_id": agent_id})
+            .projection(doc! {"livechat": 1})
+            .await?;
+        Ok(found
+            .and_then(|d| d.get_document("livechat").ok().cloned())
+            .and_then(|l| {
+                bson::from_document::<users::LivechatDoc>(l)
+                    .ok()
+                    .and_then(|l| l.max_number_simultaneous_chat)
+            })
+            .map(|n| n.clamp(0, i64::from(u32::MAX)) as u32))
+    }
+
+    /// The effective limit of an agent under a global default.
+    pub async fn limit_of(&self, agent_id: &str, global: u32) -> Result<Option<u32>, Error> {
+        Ok(agent_limit(self.own_limit(agent_id).await?, global))
+    }
+}

@@ -1,0 +1,209 @@
+//! Routing at scale: many instances at once, and large departments.
+
+use std::collections::HashMap;
+
+use futures::StreamExt;
+use mongodb::bson::{Document, doc};
+use serde_json::json;
+use switchboard::domain::routing::Method;
+
+use crate::helpers::{TestApp, fresh_db_name, spawn_instance, test_settings};
+use crate::routing::{department, set_limit};
+
+fn number(d: &Document, key: &str) -> i64 {
+    match d.get(key) {
+        Some(mongodb::bson::Bson::Int32(n)) => i64::from(*n),
+        Some(mongodb::bson::Bson::Int64(n)) => *n,
+        Some(mongodb::bson::Bson::Double(f)) => *f as i64,
+        _ => 0,
+    }
+}
+
+async fn open_per_agent(app: &TestApp) -> HashMap<String, i64> {
+    let mut cursor = app
+        .db
+        .collection::<Document>("switchboard_assignments")
+        .find(doc! {"status": "open"})
+        .await
+        .unwrap();
+    let mut out = HashMap::new();
+    while let Some(a) = cursor.next().await {
+        let a = a.unwrap();
+        *out.entry(a.get_str("agentId").unwrap().to_string())
+            .or_insert(0) += 1;
+    }
+    out
+}
+
+/// Three instances on one database, 500 routing requests from 64
+/// concurrent clients, agents with small limits: every request is
+/// answered 200, no agent ever holds more open chats than its limit, and
+/// the `count` increments add up to the chats routed to agents.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_instances_never_push_an_agent_over_its_limit() {
+    let db_name = fresh_db_name();
+    let first = spawn_instance(test_settings(&db_name)).await;
+    let second = spawn_instance(test_settings(&db_name)).await;
+    let third = spawn_instance(test_settings(&db_name)).await;
+    let instances = [&first, &second, &third];
+
+    let mut agents = Vec::new();
+    let mut limits = HashMap::new();
+    for i in 0..8 {
+        let (id, _) = first.available_agent(&format!("agent{i}")).await;
+        let limit = 1 + (i % 3) as u32;
+        set_limit(&first, &id, limit).await;
+        limits.insert(id.clone(), i64::from(limit));
+        agents.push(id);
+    }
+    let links: Vec<(&str, Option<i64>, Option<i64>)> = agents
+        .iter()
+        .map(|a| (a.as_str(), Some(0), Some(0)))
+        .collect();
+    let d = department(&first, "burst", &links).await;
+    let capacity: i64 = limits.values().sum();
+
+    let mut routed = 0;
+    let mut requests = 0;
+    for burst in 0..5 {
+        let answers: Vec<serde_json::Value> = futures::stream::iter(0..100)
+            .map(|i| {
+                let app = instances[i % 3];
+                let body = json!({"visitorToken": format!("b{burst}-v{i}"), "departmentId": d});
+                async move {
+                    let a = app
+                        .post("/api/v1/livechat/assignments", &app.admin, body)
+                        .await;
+                    assert_eq!(a.status, 200, "{:?}", a.body);
+                    a.body["assignment"].clone()
+                }
+            })
+            .buffer_unordered(64)
+            .collect()
+            .await;
+        requests += answers.len();
+        let opened = answers.iter().filter(|a| a["status"] == "open").count() as i64;
+        routed += opened;
+        // Everything that fits was routed, and nothing more.
+        assert_eq!(
+            opened, capacity,
+            "burst {burst}: all capacity is used, no more"
+        );
+        let open = open_per_agent(&first).await;
+        for (agent, n) in &open {
+            assert!(
+                *n <= limits[agent],
+                "burst {burst}: {agent} holds {n} > {}",
+                limits[agent]
+            );
+        }
+        // Free every slot before the next burst, through all instances.
+        let ids: Vec<String> = answers
+            .iter()
+            .filter(|a| a["status"] == "open")
+            .map(|a| a["_id"].as_str().unwrap().to_string())
+            .collect();
+        futures::stream::iter(ids.into_iter().enumerate())
+            .map(|(i, id)| {
+                let app = instances[i % 3];
+                async move {
+                    let path = format!("/api/v1/livechat/assignments/{id}/close");
+                    assert_eq!(app.post(&path, &app.admin, json!({})).await.status, 200);
+                }
+            })
+            .buffer_unordered(64)
+            .collect::<Vec<()>>()
+            .await;
+    }
+    assert_eq!(requests, 500);
+    let links = first
+        .db
+        .collection::<Document>("rocketchat_livechat_department_agents");
+    let mut total_count = 0;
+    for agent in &agents {
+        let link = links
+            .find_one(doc! {"departmentId": &d, "agentId": agent})
+            .await
+            .unwrap()
+            .unwrap();
+        total_count += number(&link, "count");
+        assert_eq!(number(&link, "openChats"), 0);
+        let user = first.stored("users", agent).await.unwrap();
+        assert_eq!(number(&user, "openLivechats"), 0, "every slot was freed");
+    }
+    assert_eq!(total_count, routed, "count increments equal chats routed");
+    let with_agent = first
+        .count(
+            "switchboard_assignments",
+            doc! {"agentId": {"$exists": true}},
+        )
+        .await as i64;
+    assert_eq!(with_agent, routed);
+    assert!(open_per_agent(&first).await.is_empty());
+}
+
+/// A department of 10,000 agents: the choice is made through an index,
+/// not a collection scan, and still picks the least-served agent.
+#[tokio::test]
+async fn ten_thousand_agents_are_routed_through_an_index() {
+    let app = spawn_instance(test_settings(&fresh_db_name())).await;
+    let department_id = "big-department";
+    app.db
+        .collection::<Document>("rocketchat_livechat_department")
+        .insert_one(doc! {"_id": department_id, "name": "big", "enabled": true,
+        "email": "big@example.com", "showOnRegistration": true, "showOnOfflineForm": true,
+        "numAgents": 10_000})
+        .await
+        .unwrap();
+    let now = mongodb::bson::DateTime::now();
+    let users: Vec<Document> = (0..10_000)
+        .map(|i| {
+            doc! {"_id": format!("agent{i:05}"), "username": format!("agent{i:05}"),
+            "roles": ["user", "livechat-agent"], "active": true, "status": "online",
+            "statusLivechat": "available", "createdAt": now}
+        })
+        .collect();
+    app.db
+        .collection::<Document>("users")
+        .insert_many(users)
+        .await
+        .unwrap();
+    let links: Vec<Document> = (0..10_000)
+        .map(|i| {
+            doc! {"_id": format!("link{i:05}"), "departmentId": department_id,
+            "agentId": format!("agent{i:05}"), "username": format!("agent{i:05}"),
+            "departmentEnabled": true, "eligible": true, "eligibleNotAway": true,
+            // agent07777 alone has the lowest count.
+            "count": if i == 7777 { 3 } else { 10 + (i % 17) }, "order": 0}
+        })
+        .collect();
+    app.db
+        .collection::<Document>("rocketchat_livechat_department_agents")
+        .insert_many(links)
+        .await
+        .unwrap();
+
+    let settings = test_settings(&app.db_name);
+    let store = switchboard::store::Store::connect(&settings).await.unwrap();
+    for method in Method::ALL {
+        for exclude_away in [false, true] {
+            let plan = store
+                .routing()
+                .explain_take(department_id, method, exclude_away)
+                .await
+                .unwrap();
+            let text = plan.get_document("queryPlanner").unwrap().to_string();
+            assert!(text.contains("IXSCAN"), "{method} uses an index: {text}");
+            assert!(!text.contains("COLLSCAN"), "{method} never scans: {text}");
+        }
+    }
+    let a = app
+        .post(
+            "/api/v1/livechat/assignments",
+            &app.admin,
+            json!({"visitorToken": "v", "departmentId": department_id}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
+    assert_eq!(a.body["assignment"]["username"], "agent07777");
+}
