@@ -10,7 +10,7 @@ use actix_web::{App, FromRequest, Handler, HttpServer, Responder};
 use tracing_actix_web::TracingLogger;
 
 use crate::config::Settings;
-use crate::routes::{auth, extract, health, livechat_users, permissions, users};
+use crate::routes::{auth, auto_distribution, extract, health, livechat_users, permissions, users};
 use crate::state::AppState;
 use crate::store::Store;
 
@@ -57,6 +57,26 @@ pub fn route_table() -> Vec<Route> {
             M::POST,
             "/api/v1/livechat/agent.status",
             livechat_users::agent_status,
+        ),
+        route(
+            M::GET,
+            "/api/v1/livechat/autoDistributionConfig",
+            auto_distribution::get,
+        ),
+        route(
+            M::PUT,
+            "/api/v1/livechat/autoDistributionConfig",
+            auto_distribution::put,
+        ),
+        route(
+            M::POST,
+            "/api/v1/livechat/autoDistributionConfig:enable",
+            auto_distribution::enable,
+        ),
+        route(
+            M::POST,
+            "/api/v1/livechat/autoDistributionConfig:disable",
+            auto_distribution::disable,
         ),
         route(
             M::GET,

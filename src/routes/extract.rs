@@ -149,8 +149,11 @@ fn type_error(e: &serde_path_to_error::Error<serde_json::Error>) -> ValidationEr
     if let Some(rest) = message.strip_prefix("unknown field `")
         && let Some(field) = rest.split('`').next()
     {
+        // serde_path_to_error has already entered the unknown key.
         let full = if path.is_empty() {
             field.to_string()
+        } else if path == field || path.ends_with(&format!(".{field}")) {
+            path
         } else {
             format!("{path}.{field}")
         };

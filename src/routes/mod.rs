@@ -3,6 +3,9 @@
 //! result to a response type; rules live in `domain/`, queries in `store/`.
 
 pub mod auth;
+pub mod auto_distribution;
+pub mod comm100_body;
+pub mod comm100_json;
 pub mod extract;
 pub mod health;
 pub mod livechat_users;

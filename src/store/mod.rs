@@ -9,6 +9,7 @@
 //! server. Each collection's indexes are declared beside its queries and
 //! created, idempotently, by [`Store::ensure_indexes`] at start-up.
 
+pub mod auto_distribution;
 pub mod department_agents;
 pub mod departments;
 pub mod num;
@@ -107,6 +108,10 @@ impl Store {
 
     pub fn department_agents(&self) -> department_agents::DepartmentAgents {
         department_agents::DepartmentAgents::new(self)
+    }
+
+    pub fn auto_distribution(&self) -> auto_distribution::AutoDistribution {
+        auto_distribution::AutoDistribution::new(self)
     }
 
     pub fn roles(&self) -> roles::Roles {
