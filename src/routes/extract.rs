@@ -227,6 +227,29 @@ mod tests {
         assert!(e.to_string().starts_with("inner.name:"), "{e}");
     }
 
+    #[derive(Debug, Deserialize, Validate)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Strict {
+        #[validate(nested)]
+        inner: Option<Box<Strict>>,
+    }
+
+    #[test]
+    fn an_unknown_field_is_named_once_with_its_path() {
+        let e = parse_value::<Strict>(json!({"typo": 1})).unwrap_err();
+        assert!(
+            e.to_string().starts_with("typo: is not an allowed field"),
+            "{e}"
+        );
+        let e = parse_value::<Strict>(json!({"inner": {"typo": 1}})).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("inner.typo: is not an allowed field"),
+            "{e}"
+        );
+    }
+
     #[test]
     fn operator_keys_are_refused_anywhere() {
         let e = parse_value::<Outer>(json!({"inner": {"name": "x", "enabled": true, "$where": 1}}))

@@ -514,6 +514,50 @@ async fn backups_are_answered_in_order_and_a_department_may_inherit_the_globals(
 }
 
 #[tokio::test]
+async fn entries_whose_user_or_department_was_deleted_are_shown_as_deleted() {
+    let app = spawn_app().await;
+    let ann = agent(&app, "ann", "Ann Lee", "ann@example.com", doc! {}).await;
+    let d = department(&app, "gone soon", "").await;
+    let answer = put(
+        &app,
+        &app.admin,
+        json!({"agentAutoDistributionConfigs": [{"agentId": ann}],
+               "departmentAutoDistributionConfigs": [{"departmentId": d}]}),
+    )
+    .await;
+    assert_eq!(
+        answer["agentAutoDistributionConfigs"][0]["agent"]["isDeleted"],
+        json!(false)
+    );
+    assert_eq!(
+        answer["agentAutoDistributionConfigs"][0]["agent"]["lastName"],
+        json!("Lee")
+    );
+    app.db
+        .collection::<Document>("users")
+        .delete_one(doc! {"_id": &ann})
+        .await
+        .unwrap();
+    app.db
+        .collection::<Document>("rocketchat_livechat_department")
+        .delete_one(doc! {"_id": &d})
+        .await
+        .unwrap();
+    let a = app.get(PATH, &app.admin).await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
+    let agent = &a.body["agentAutoDistributionConfigs"][0]["agent"];
+    assert_eq!(agent["id"], json!(ann));
+    assert_eq!(agent["isDeleted"], json!(true));
+    assert_eq!(
+        names_of(agent),
+        names_of(&seed("get")["agentAutoDistributionConfigs"][0]["agent"])
+    );
+    let department = &a.body["departmentAutoDistributionConfigs"][0]["department"];
+    assert_eq!(department["isDeleted"], json!(true));
+    assert_eq!(department["isAvailableInLiveChat"], json!(false));
+}
+
+#[tokio::test]
 async fn reading_needs_view_and_changing_needs_manage_departments() {
     let app = spawn_app().await;
     for (method, path) in [
