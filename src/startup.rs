@@ -10,7 +10,9 @@ use actix_web::{App, FromRequest, Handler, HttpServer, Responder};
 use tracing_actix_web::TracingLogger;
 
 use crate::config::Settings;
-use crate::routes::{assignments, auth, extract, health, livechat_users, permissions, users};
+use crate::routes::{
+    assignments, auth, auto_distribution, extract, health, livechat_users, permissions, users,
+};
 use crate::state::AppState;
 use crate::store::Store;
 
@@ -55,6 +57,10 @@ pub fn route_table() -> Vec<Route> {
         route(M::GET,    "/api/v1/permissions.listAll", permissions::list_all),
         route(M::POST,   "/api/v1/permissions.update", permissions::update),
         route(M::POST,   "/api/v1/livechat/agent.status", livechat_users::agent_status),
+        route(M::GET,    "/api/v1/livechat/autoDistributionConfig", auto_distribution::get),
+        route(M::PUT,    "/api/v1/livechat/autoDistributionConfig", auto_distribution::put),
+        route(M::POST,   "/api/v1/livechat/autoDistributionConfig:enable", auto_distribution::enable),
+        route(M::POST,   "/api/v1/livechat/autoDistributionConfig:disable", auto_distribution::disable),
         route(M::GET,    "/api/v1/livechat/users/{type}", livechat_users::list),
         route(M::POST,   "/api/v1/livechat/users/{type}", livechat_users::add),
         route(M::PUT,    "/api/v1/livechat/users/agent/{_id}", livechat_users::update_agent),

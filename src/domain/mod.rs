@@ -3,6 +3,7 @@
 //! decision. Types here can only be built through constructors that check
 //! their invariants, so an invalid value cannot reach the store.
 
+pub mod auto_distribution;
 pub mod id;
 pub mod pagination;
 pub mod routing;

@@ -149,8 +149,11 @@ fn type_error(e: &serde_path_to_error::Error<serde_json::Error>) -> ValidationEr
     if let Some(rest) = message.strip_prefix("unknown field `")
         && let Some(field) = rest.split('`').next()
     {
+        // serde_path_to_error has already entered the unknown key.
         let full = if path.is_empty() {
             field.to_string()
+        } else if path == field || path.ends_with(&format!(".{field}")) {
+            path
         } else {
             format!("{path}.{field}")
         };
@@ -222,6 +225,29 @@ mod tests {
     fn a_validator_rule_is_named_with_its_path() {
         let e = parse_value::<Outer>(json!({"inner": {"name": "", "enabled": true}})).unwrap_err();
         assert!(e.to_string().starts_with("inner.name:"), "{e}");
+    }
+
+    #[derive(Debug, Deserialize, Validate)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Strict {
+        #[validate(nested)]
+        inner: Option<Box<Strict>>,
+    }
+
+    #[test]
+    fn an_unknown_field_is_named_once_with_its_path() {
+        let e = parse_value::<Strict>(json!({"typo": 1})).unwrap_err();
+        assert!(
+            e.to_string().starts_with("typo: is not an allowed field"),
+            "{e}"
+        );
+        let e = parse_value::<Strict>(json!({"inner": {"typo": 1}})).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("inner.typo: is not an allowed field"),
+            "{e}"
+        );
     }
 
     #[test]

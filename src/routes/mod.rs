@@ -4,6 +4,9 @@
 
 pub mod assignments;
 pub mod auth;
+pub mod auto_distribution;
+pub mod comm100_body;
+pub mod comm100_json;
 pub mod extract;
 pub mod health;
 pub mod livechat_users;

@@ -10,6 +10,7 @@
 //! created, idempotently, by [`Store::ensure_indexes`] at start-up.
 
 pub mod assignments;
+pub mod auto_distribution;
 pub mod department_agents;
 pub mod departments;
 pub mod num;
@@ -120,6 +121,10 @@ impl Store {
 
     pub fn routing(&self) -> routing::Routing {
         routing::Routing::new(self)
+    }
+
+    pub fn auto_distribution(&self) -> auto_distribution::AutoDistribution {
+        auto_distribution::AutoDistribution::new(self)
     }
 
     pub fn roles(&self) -> roles::Roles {

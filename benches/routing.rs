@@ -1,0 +1,257 @@
+//! Routing benchmark: `scripts/bench.sh` (release build, local database).
+//!
+//! Measures, in one run and on the same database server:
+//! 1. one routing decision by Switchboard's engine against a baseline that
+//!    does what Rocket.Chat's Auto_Selection does (read every link of the
+//!    department, read their users, then one `findOneAndUpdate`), for
+//!    departments of 10 and 10,000 agents;
+//! 2. the HTTP round trip of `POST /api/v1/livechat/assignments` + close on
+//!    the release binary, and that process's peak memory.
+//!
+//! Figures are ratios against the baseline of the same run, so the
+//! machine's speed cancels out.
+
+use std::time::{Duration, Instant};
+
+use futures::TryStreamExt;
+use mongodb::bson::{Document, doc};
+use mongodb::options::ReturnDocument;
+use serde_json::json;
+use switchboard::config::Settings;
+use switchboard::router::{Policies, RouteRequest, Routed, Router};
+use switchboard::store::Store;
+
+const DECISIONS: usize = 200;
+
+fn url_for(base: &str, db: &str) -> String {
+    let (address, query) = base.split_once('?').unwrap_or((base, ""));
+    let scheme_end = address.find("://").map(|i| i + 3).unwrap_or(0);
+    let hosts_end = address[scheme_end..]
+        .find('/')
+        .map(|i| scheme_end + i)
+        .unwrap_or(address.len());
+    let mut url = format!("{}/{}", &address[..hosts_end], db);
+    if !query.is_empty() {
+        url = format!("{url}?{query}");
+    }
+    url
+}
+
+async fn seed(db: &mongodb::Database, agents: usize) {
+    let now = mongodb::bson::DateTime::now();
+    db.collection::<Document>("rocketchat_livechat_department")
+        .insert_one(doc! {"_id": "dept", "name": "bench", "enabled": true, "numAgents": agents as i64,
+            "email": "b@example.com", "showOnRegistration": true, "showOnOfflineForm": true})
+        .await
+        .unwrap();
+    let users: Vec<Document> = (0..agents)
+        .map(|i| doc! {"_id": format!("a{i:06}"), "username": format!("a{i:06}"),
+            "roles": ["user", "livechat-agent"], "active": true, "status": "online",
+            "statusLivechat": "available", "createdAt": now})
+        .collect();
+    for chunk in users.chunks(5000) {
+        db.collection::<Document>("users").insert_many(chunk.to_vec()).await.unwrap();
+    }
+    let links: Vec<Document> = (0..agents)
+        .map(|i| doc! {"_id": format!("l{i:06}"), "departmentId": "dept", "agentId": format!("a{i:06}"),
+            "username": format!("a{i:06}"), "departmentEnabled": true, "eligible": true,
+            "eligibleNotAway": true, "count": (i % 97) as i64, "order": 0_i64})
+        .collect();
+    for chunk in links.chunks(5000) {
+        db.collection::<Document>("rocketchat_livechat_department_agents")
+            .insert_many(chunk.to_vec())
+            .await
+            .unwrap();
+    }
+}
+
+/// What Rocket.Chat's `getNextAgentForDepartment` does per decision.
+async fn rocketchat_style_decision(db: &mongodb::Database) -> String {
+    let links = db.collection::<Document>("rocketchat_livechat_department_agents");
+    let all: Vec<Document> = links
+        .find(doc! {"departmentId": "dept"})
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    let usernames: Vec<String> = all
+        .iter()
+        .filter_map(|l| l.get_str("username").ok().map(str::to_string))
+        .collect();
+    let online: Vec<Document> = db
+        .collection::<Document>("users")
+        .find(doc! {"username": {"$in": &usernames}, "statusLivechat": "available",
+                    "roles": "livechat-agent", "active": true, "status": {"$ne": "offline"}})
+        .projection(doc! {"username": 1})
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    let online: Vec<&str> = online.iter().filter_map(|u| u.get_str("username").ok()).collect();
+    let picked = links
+        .find_one_and_update(
+            doc! {"departmentId": "dept", "username": {"$in": online}},
+            doc! {"$inc": {"count": 1}},
+        )
+        .sort(doc! {"count": 1, "order": 1, "username": 1})
+        .return_document(ReturnDocument::After)
+        .await
+        .unwrap()
+        .unwrap();
+    picked.get_str("agentId").unwrap().to_string()
+}
+
+async fn time<F, Fut>(n: usize, mut f: F) -> Duration
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let start = Instant::now();
+    for i in 0..n {
+        f(i).await;
+    }
+    start.elapsed() / n as u32
+}
+
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+}
+
+async fn http_round_trips(base: &str, agents: usize) -> (Duration, Option<u64>) {
+    let db_name = format!("bench_http_{agents}_{}", std::process::id());
+    let url = url_for(base, &db_name);
+    let client = mongodb::Client::with_uri_str(&url).await.unwrap();
+    let db = client.database(&db_name);
+    seed(&db, agents).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .env("MONGO_URL", &url)
+        .env("PORT", port.to_string())
+        .env("BIND_IP", "127.0.0.1")
+        .env("ADMIN_USERNAME", "bench")
+        .env("ADMIN_PASS", "bench-pw")
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .expect("the release binary starts");
+    let http = reqwest::Client::new();
+    let address = format!("http://127.0.0.1:{port}");
+    let mut login = None;
+    for _ in 0..100 {
+        if let Ok(r) = http
+            .post(format!("{address}/api/v1/login"))
+            .json(&json!({"user": "bench", "password": "bench-pw"}))
+            .send()
+            .await
+            && r.status().is_success()
+        {
+            login = Some(r.json::<serde_json::Value>().await.unwrap());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let login = login.expect("logged in");
+    let user = login["data"]["userId"].as_str().unwrap().to_string();
+    let token = login["data"]["authToken"].as_str().unwrap().to_string();
+    let per_call = time(DECISIONS, |i| {
+        let (http, address, user, token) = (&http, &address, &user, &token);
+        async move {
+            let a: serde_json::Value = http
+                .post(format!("{address}/api/v1/livechat/assignments"))
+                .header("X-User-Id", user)
+                .header("X-Auth-Token", token)
+                .json(&json!({"visitorToken": format!("v{i}"), "departmentId": "dept"}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let id = a["assignment"]["_id"].as_str().unwrap();
+            http.post(format!("{address}/api/v1/livechat/assignments/{id}/close"))
+                .header("X-User-Id", user)
+                .header("X-Auth-Token", token)
+                .send()
+                .await
+                .unwrap();
+        }
+    })
+    .await;
+    let rss = peak_rss_kib(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    db.drop().await.unwrap();
+    (per_call, rss)
+}
+
+#[tokio::main]
+async fn main() {
+    let base = std::env::var("MONGO_URL").expect("MONGO_URL (run scripts/bench.sh)");
+    println!("| agents in department | Switchboard engine | Rocket.Chat-style baseline | baseline ÷ Switchboard | HTTP route+close | server peak RSS |");
+    println!("|---:|---:|---:|---:|---:|---:|");
+    let mut engine_times = Vec::new();
+    for agents in [10usize, 10_000] {
+        let db_name = format!("bench_engine_{agents}_{}", std::process::id());
+        let url = url_for(&base, &db_name);
+        let client = mongodb::Client::with_uri_str(&url).await.unwrap();
+        let db = client.database(&db_name);
+        seed(&db, agents).await;
+        let mut settings = Settings::load_from(Default::default()).unwrap();
+        settings.mongo_url = url.clone();
+        let store = Store::connect(&settings).await.unwrap();
+        store.ensure_indexes().await.unwrap();
+        let policies = Policies::defaults(&settings.routing);
+        let engine = time(DECISIONS, |i| {
+            let (store, settings, policies) = (&store, &settings, policies.clone());
+            async move {
+                let router = Router::new(store, &settings.routing, policies);
+                let routed = router
+                    .route(RouteRequest {
+                        visitor_token: format!("v{i}"),
+                        department_id: Some("dept".into()),
+                        room_id: None,
+                        record_queued: true,
+                    })
+                    .await
+                    .unwrap();
+                if let Routed::New(a) = routed {
+                    router.close(&a.id).await.unwrap();
+                }
+            }
+        })
+        .await;
+        let baseline = time(DECISIONS, |_| {
+            let db = &db;
+            async move {
+                rocketchat_style_decision(db).await;
+            }
+        })
+        .await;
+        db.drop().await.unwrap();
+        let (http, rss) = http_round_trips(&base, agents).await;
+        engine_times.push(engine);
+        println!(
+            "| {agents} | {:.2} ms | {:.2} ms | {:.1}× | {:.2} ms | {} MiB |",
+            engine.as_secs_f64() * 1e3,
+            baseline.as_secs_f64() * 1e3,
+            baseline.as_secs_f64() / engine.as_secs_f64(),
+            http.as_secs_f64() * 1e3,
+            rss.map(|k| format!("{:.1}", k as f64 / 1024.0))
+                .unwrap_or_else(|| "?".into()),
+        );
+    }
+    println!(
+        "\nSwitchboard, 10,000 agents ÷ 10 agents: {:.2}× (each decision includes its close)",
+        engine_times[1].as_secs_f64() / engine_times[0].as_secs_f64()
+    );
+}
