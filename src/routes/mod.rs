@@ -3,6 +3,7 @@
 //! result to a response type; rules live in `domain/`, queries in `store/`.
 
 pub mod auth;
+pub mod departments;
 pub mod extract;
 pub mod health;
 pub mod livechat_users;

@@ -1,6 +1,8 @@
 //! Switchboard's API, specified by black-box tests over HTTP against a real
 //! MongoDB-wire-protocol server.
 
+mod departments_create;
+mod departments_support;
 mod failures;
 mod health;
 #[allow(dead_code)]
