@@ -2,6 +2,7 @@
 //! MongoDB-wire-protocol server.
 
 mod departments_create;
+mod departments_read;
 mod departments_support;
 mod failures;
 mod health;
