@@ -1,9 +1,11 @@
 //! Switchboard's API, specified by black-box tests over HTTP against a real
 //! MongoDB-wire-protocol server.
 
+mod departments_agents;
 mod departments_create;
 mod departments_read;
 mod departments_support;
+mod departments_update;
 mod failures;
 mod health;
 #[allow(dead_code)]
