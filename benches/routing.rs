@@ -40,22 +40,31 @@ fn url_for(base: &str, db: &str) -> String {
 async fn seed(db: &mongodb::Database, agents: usize) {
     let now = mongodb::bson::DateTime::now();
     db.collection::<Document>("rocketchat_livechat_department")
-        .insert_one(doc! {"_id": "dept", "name": "bench", "enabled": true, "numAgents": agents as i64,
-            "email": "b@example.com", "showOnRegistration": true, "showOnOfflineForm": true})
+        .insert_one(
+            doc! {"_id": "dept", "name": "bench", "enabled": true, "numAgents": agents as i64,
+            "email": "b@example.com", "showOnRegistration": true, "showOnOfflineForm": true},
+        )
         .await
         .unwrap();
     let users: Vec<Document> = (0..agents)
-        .map(|i| doc! {"_id": format!("a{i:06}"), "username": format!("a{i:06}"),
+        .map(|i| {
+            doc! {"_id": format!("a{i:06}"), "username": format!("a{i:06}"),
             "roles": ["user", "livechat-agent"], "active": true, "status": "online",
-            "statusLivechat": "available", "createdAt": now})
+            "statusLivechat": "available", "createdAt": now}
+        })
         .collect();
     for chunk in users.chunks(5000) {
-        db.collection::<Document>("users").insert_many(chunk.to_vec()).await.unwrap();
+        db.collection::<Document>("users")
+            .insert_many(chunk.to_vec())
+            .await
+            .unwrap();
     }
     let links: Vec<Document> = (0..agents)
-        .map(|i| doc! {"_id": format!("l{i:06}"), "departmentId": "dept", "agentId": format!("a{i:06}"),
+        .map(|i| {
+            doc! {"_id": format!("l{i:06}"), "departmentId": "dept", "agentId": format!("a{i:06}"),
             "username": format!("a{i:06}"), "departmentEnabled": true, "eligible": true,
-            "eligibleNotAway": true, "count": (i % 97) as i64, "order": 0_i64})
+            "eligibleNotAway": true, "count": (i % 97) as i64, "order": 0_i64}
+        })
         .collect();
     for chunk in links.chunks(5000) {
         db.collection::<Document>("rocketchat_livechat_department_agents")
@@ -81,15 +90,20 @@ async fn rocketchat_style_decision(db: &mongodb::Database) -> String {
         .collect();
     let online: Vec<Document> = db
         .collection::<Document>("users")
-        .find(doc! {"username": {"$in": &usernames}, "statusLivechat": "available",
-                    "roles": "livechat-agent", "active": true, "status": {"$ne": "offline"}})
+        .find(
+            doc! {"username": {"$in": &usernames}, "statusLivechat": "available",
+            "roles": "livechat-agent", "active": true, "status": {"$ne": "offline"}},
+        )
         .projection(doc! {"username": 1})
         .await
         .unwrap()
         .try_collect()
         .await
         .unwrap();
-    let online: Vec<&str> = online.iter().filter_map(|u| u.get_str("username").ok()).collect();
+    let online: Vec<&str> = online
+        .iter()
+        .filter_map(|u| u.get_str("username").ok())
+        .collect();
     let picked = links
         .find_one_and_update(
             doc! {"departmentId": "dept", "username": {"$in": online}},
@@ -197,7 +211,9 @@ async fn http_round_trips(base: &str, agents: usize) -> (Duration, Option<u64>) 
 #[tokio::main]
 async fn main() {
     let base = std::env::var("MONGO_URL").expect("MONGO_URL (run scripts/bench.sh)");
-    println!("| agents in department | Switchboard engine | Rocket.Chat-style baseline | baseline ÷ Switchboard | HTTP route+close | server peak RSS |");
+    println!(
+        "| agents in department | Switchboard engine | Rocket.Chat-style baseline | baseline ÷ Switchboard | HTTP route+close | server peak RSS |"
+    );
     println!("|---:|---:|---:|---:|---:|---:|");
     let mut engine_times = Vec::new();
     for agents in [10usize, 10_000] {

@@ -8,4 +8,5 @@ source scripts/local-db.sh
 if [[ -z "${MONGO_URL:-}" ]]; then
   start_local_db ":memory:"
 fi
-cargo test --all-targets "$@"
+# Benches are measured by scripts/bench.sh, never run as tests.
+cargo test --lib --bins --tests "$@"

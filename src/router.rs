@@ -6,10 +6,10 @@ use std::collections::HashMap;
 
 use crate::config::RoutingSettings;
 use crate::domain::id::new_id;
-use crate::domain::routing::{Method, Pick, agent_limit, backup_path};
+use crate::domain::routing::{Method, Pick, backup_path};
 use crate::error::Error;
 use crate::store::Store;
-use crate::store::assignments::{AssignmentDoc, CLOSED, OPEN, QUEUED};
+use crate::store::assignments::{AssignmentDoc, OPEN, QUEUED};
 use crate::store::routing::TakeFilter;
 
 /// How many agents one decision may try before it queues the chat (each
@@ -160,8 +160,7 @@ impl<'a> Router<'a> {
         // The same visitor was routed concurrently: give back this
         // decision's reservation and answer the other one.
         if let Some(c) = &chosen {
-            self.release(&c.pick.agent_id, c.department_id.as_deref())
-                .await?;
+            self.cancel(c).await?;
         }
         match assignments.open_for_visitor(&request.visitor_token).await? {
             Some(open) => Ok(Routed::Existing(open)),
@@ -232,7 +231,9 @@ impl<'a> Router<'a> {
             if let Some(taken) = routing
                 .take_link(department_id, policy.method, filter)
                 .await?
-                && let Some(pick) = self.reserve(&taken.link_id, taken.pick).await?
+                && let Some(pick) = self
+                    .reserve(&taken.link_id, policy.method, taken.pick)
+                    .await?
             {
                 let reason = format!(
                     "last-chatted agent preferred: {} served this visitor before",
@@ -261,7 +262,10 @@ impl<'a> Router<'a> {
                 return Ok(None);
             };
             let agent = taken.pick.agent_id.clone();
-            if let Some(pick) = self.reserve(&taken.link_id, taken.pick).await? {
+            if let Some(pick) = self
+                .reserve(&taken.link_id, policy.method, taken.pick)
+                .await?
+            {
                 let reason = policy.method.explain(&pick);
                 return Ok(Some(Chosen {
                     pick,
@@ -276,29 +280,35 @@ impl<'a> Router<'a> {
     }
 
     /// Reserves the taken agent's slot, or undoes the take.
-    async fn reserve(&self, link_id: &str, mut pick: Pick) -> Result<Option<Pick>, Error> {
+    async fn reserve(
+        &self,
+        link_id: &str,
+        method: Method,
+        mut pick: Pick,
+    ) -> Result<Option<Pick>, Error> {
         let routing = self.store.routing();
-        let limit = routing
-            .limit_of(&pick.agent_id, self.policies.global_limit)
-            .await?;
+        let global = self.policies.global_limit;
         match routing
-            .reserve_agent(&pick.agent_id, limit, self.settings.exclude_away)
+            .reserve_agent(&pick.agent_id, global, self.settings.exclude_away)
             .await?
         {
-            Some(load) => {
-                routing
-                    .publish_load(&pick.agent_id, load, limit, true)
-                    .await?;
-                pick.limit = limit;
+            Some(reserved) => {
+                // Links carry the agent-wide load: always for the methods
+                // that rank by it, otherwise only when the agent just
+                // filled up (least-served reads only `agentFull`).
+                if method != Method::LeastServed || reserved.is_full() {
+                    routing.publish_load(&pick.agent_id, reserved, true).await?;
+                }
+                pick.limit = reserved.limit;
                 Ok(Some(pick))
             }
             None => {
                 routing.untake_link(link_id).await?;
                 // Make the agent's real load visible so later decisions
                 // skip it without trying.
-                if let Some(load) = routing.load_of(&pick.agent_id).await? {
+                if let Some(reserved) = routing.load_of(&pick.agent_id, global).await? {
                     routing
-                        .publish_load(&pick.agent_id, load, limit, false)
+                        .publish_load(&pick.agent_id, reserved, false)
                         .await?;
                 }
                 Ok(None)
@@ -316,19 +326,17 @@ impl<'a> Router<'a> {
             else {
                 return Ok(None);
             };
-            let limit = agent_limit(
-                routing.own_limit(&pick.agent_id).await?,
-                self.policies.global_limit,
-            );
             match routing
-                .reserve_agent(&pick.agent_id, limit, self.settings.exclude_away)
+                .reserve_agent(
+                    &pick.agent_id,
+                    self.policies.global_limit,
+                    self.settings.exclude_away,
+                )
                 .await?
             {
-                Some(load) => {
-                    routing
-                        .publish_load(&pick.agent_id, load, limit, true)
-                        .await?;
-                    pick.limit = limit;
+                Some(reserved) => {
+                    routing.publish_load(&pick.agent_id, reserved, true).await?;
+                    pick.limit = reserved.limit;
                     let reason = format!(
                         "least served without a department: {} had the lowest livechatCount ({})",
                         pick.username, pick.count_before
@@ -355,11 +363,31 @@ impl<'a> Router<'a> {
         if let Some(d) = department_id {
             routing.release_link(d, agent_id).await?;
         }
-        if let Some(load) = routing.release_agent(agent_id).await? {
-            let limit = routing
-                .limit_of(agent_id, self.policies.global_limit)
+        if let Some(reserved) = routing
+            .release_agent(agent_id, self.policies.global_limit)
+            .await?
+        {
+            routing.publish_load(agent_id, reserved, false).await?;
+        }
+        Ok(())
+    }
+
+    /// Takes back a decision that lost the race to record it: the slot is
+    /// freed and the `count` increment undone, so increments keep equal the
+    /// chats actually routed.
+    async fn cancel(&self, chosen: &Chosen) -> Result<(), Error> {
+        let routing = self.store.routing();
+        match chosen.department_id.as_deref() {
+            Some(d) => routing.untake_agent_link(d, &chosen.pick.agent_id).await?,
+            None => routing.untake_user(&chosen.pick.agent_id).await?,
+        }
+        if let Some(reserved) = routing
+            .release_agent(&chosen.pick.agent_id, self.policies.global_limit)
+            .await?
+        {
+            routing
+                .publish_load(&chosen.pick.agent_id, reserved, false)
                 .await?;
-            routing.publish_load(agent_id, load, limit, false).await?;
         }
         Ok(())
     }
@@ -368,14 +396,12 @@ impl<'a> Router<'a> {
     /// agent's slot, a repeated close changes nothing.
     pub async fn close(&self, id: &str) -> Result<Option<AssignmentDoc>, Error> {
         let assignments = self.store.assignments();
-        if let Some(before) = assignments.close(id).await?
-            && before.status == OPEN
-            && let Some(agent) = before.agent_id.as_deref()
-        {
-            self.release(agent, before.department_id.as_deref()).await?;
+        if let Some(closed) = assignments.close(id).await? {
+            if let Some(agent) = closed.agent_id.as_deref() {
+                self.release(agent, closed.department_id.as_deref()).await?;
+            }
+            return Ok(Some(closed));
         }
-        let closed = assignments.find(id).await?;
-        debug_assert!(closed.as_ref().is_none_or(|a| a.status == CLOSED));
-        Ok(closed)
+        assignments.find(id).await
     }
 }

@@ -10,6 +10,7 @@ use actix_web::{App, FromRequest, Handler, HttpServer, Responder};
 use tracing_actix_web::TracingLogger;
 
 use crate::config::Settings;
+use crate::routes::departments::{agents, archive, config, create, lookup, read, update};
 use crate::routes::{
     assignments, auth, auto_distribution, extract, health, livechat_users, permissions, users,
 };
@@ -57,6 +58,21 @@ pub fn route_table() -> Vec<Route> {
         route(M::GET,    "/api/v1/permissions.listAll", permissions::list_all),
         route(M::POST,   "/api/v1/permissions.update", permissions::update),
         route(M::POST,   "/api/v1/livechat/agent.status", livechat_users::agent_status),
+        route(M::GET,    "/api/v1/livechat/config", config::config),
+        route(M::GET,    "/api/v1/livechat/department", read::list),
+        route(M::POST,   "/api/v1/livechat/department", create::create),
+        route(M::GET,    "/api/v1/livechat/department/isDepartmentCreationAvailable", read::creation_available),
+        route(M::GET,    "/api/v1/livechat/department.autocomplete", lookup::autocomplete),
+        route(M::GET,    "/api/v1/livechat/department.listByIds", lookup::list_by_ids),
+        route(M::GET,    "/api/v1/livechat/department/{_id}", read::get),
+        route(M::PUT,    "/api/v1/livechat/department/{_id}", update::update),
+        route(M::DELETE, "/api/v1/livechat/department/{_id}", update::remove),
+        route(M::GET,    "/api/v1/livechat/department/{_id}/agents", agents::list),
+        route(M::POST,   "/api/v1/livechat/department/{_id}/agents", agents::save),
+        route(M::POST,   "/api/v1/livechat/department/{_id}/archive", archive::archive),
+        route(M::POST,   "/api/v1/livechat/department/{_id}/unarchive", archive::unarchive),
+        route(M::GET,    "/api/v1/livechat/departments/archived", read::list_archived),
+        route(M::GET,    "/api/v1/livechat/agents/{agentId}/departments", agents::of_agent),
         route(M::GET,    "/api/v1/livechat/autoDistributionConfig", auto_distribution::get),
         route(M::PUT,    "/api/v1/livechat/autoDistributionConfig", auto_distribution::put),
         route(M::POST,   "/api/v1/livechat/autoDistributionConfig:enable", auto_distribution::enable),

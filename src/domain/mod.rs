@@ -3,7 +3,9 @@
 //! decision. Types here can only be built through constructors that check
 //! their invariants, so an invalid value cannot reach the store.
 
+pub mod agent_link;
 pub mod auto_distribution;
+pub mod department;
 pub mod id;
 pub mod pagination;
 pub mod routing;

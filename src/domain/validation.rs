@@ -49,8 +49,10 @@ fn first_error(errors: &validator::ValidationErrors, prefix: &str) -> Option<Val
     let mut fields: Vec<_> = errors.errors().iter().collect();
     fields.sort_by_key(|(name, _)| name.to_string());
     for (name, kind) in fields {
+        // The API's field names are the Rust names in camelCase.
+        let name = camel_case(name);
         let path = if prefix.is_empty() {
-            name.to_string()
+            name
         } else {
             format!("{prefix}.{name}")
         };
@@ -80,6 +82,23 @@ fn first_error(errors: &validator::ValidationErrors, prefix: &str) -> Option<Val
         }
     }
     None
+}
+
+/// `visitor_token` → `visitorToken`; names without `_` are unchanged.
+fn camel_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = false;
+    for (i, c) in name.chars().enumerate() {
+        if c == '_' && i > 0 {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 impl fmt::Display for ValidationError {

@@ -130,9 +130,10 @@ impl Assignments {
             .await?)
     }
 
-    /// Closes an open or queued assignment. Answers the assignment as it
-    /// was before when this call closed it (so the caller frees the slot
-    /// exactly once), or `None` when it was already closed or is unknown.
+    /// Closes an open or queued assignment. Answers the closed assignment
+    /// when this call closed it (so the caller frees an open one's slot
+    /// exactly once: a queued one has no agent), or `None` when it was
+    /// already closed or is unknown.
     pub async fn close(&self, id: &str) -> Result<Option<AssignmentDoc>, Error> {
         Ok(self
             .coll
@@ -140,6 +141,7 @@ impl Assignments {
                 doc! {"_id": id, "status": {"$in": [OPEN, QUEUED]}},
                 doc! {"$set": {"status": CLOSED, "closedAt": now()}},
             )
+            .return_document(mongodb::options::ReturnDocument::After)
             .await?)
     }
 

@@ -8,6 +8,9 @@ use mongodb::{Collection, IndexModel};
 use serde::{Deserialize, Serialize};
 
 use super::{Store, num};
+use crate::domain::agent_link::AgentLink;
+use crate::domain::department::Sort;
+use crate::domain::pagination::Page;
 use crate::error::Error;
 
 pub const COLLECTION: &str = "rocketchat_livechat_department_agents";
@@ -37,6 +40,24 @@ pub(crate) struct LinkDoc {
     pub updated_at: Option<bson::DateTime>,
 }
 
+impl From<LinkDoc> for AgentLink {
+    fn from(d: LinkDoc) -> Self {
+        AgentLink {
+            id: d.id,
+            agent_id: d.agent_id,
+            department_id: d.department_id,
+            department_enabled: d.department_enabled,
+            username: d.username,
+            count: d.count,
+            order: d.order,
+            updated_at: d.updated_at.map(|t| t.to_chrono()),
+        }
+    }
+}
+
+/// Fields a link list may be sorted by.
+pub const SORTABLE_FIELDS: &[&str] = &["username", "count", "order", "agentId", "_updatedAt"];
+
 pub(super) fn indexes() -> Vec<IndexModel> {
     vec![
         // One link per agent and department, whatever the concurrency.
@@ -62,6 +83,60 @@ impl DepartmentAgents {
             coll: store.collection(COLLECTION),
             store: store.clone(),
         }
+    }
+
+    /// A page of the department's links (default by username) and the total.
+    pub async fn list(
+        &self,
+        department_id: &str,
+        sort: &Sort,
+        page: Page,
+    ) -> Result<(Vec<AgentLink>, u64), Error> {
+        let filter = doc! {"departmentId": department_id};
+        let total = self.coll.count_documents(filter.clone()).await?;
+        let links: Vec<LinkDoc> = self
+            .coll
+            .find(filter)
+            .sort(super::departments::sort_document(sort))
+            .skip(page.offset)
+            .limit(page.count as i64)
+            .await?
+            .try_collect()
+            .await?;
+        Ok((links.into_iter().map(AgentLink::from).collect(), total))
+    }
+
+    /// Every link of the department, by username.
+    pub async fn all_of_department(&self, department_id: &str) -> Result<Vec<AgentLink>, Error> {
+        let links: Vec<LinkDoc> = self
+            .coll
+            .find(doc! {"departmentId": department_id})
+            .sort(doc! {"username": 1, "_id": 1})
+            .await?
+            .try_collect()
+            .await?;
+        Ok(links.into_iter().map(AgentLink::from).collect())
+    }
+
+    /// Every link of the agent; with `enabled_only`, only links to
+    /// departments that are enabled and not archived.
+    pub async fn of_agent(
+        &self,
+        agent_id: &str,
+        enabled_only: bool,
+    ) -> Result<Vec<AgentLink>, Error> {
+        let mut filter = doc! {"agentId": agent_id};
+        if enabled_only {
+            filter.insert("departmentEnabled", true);
+        }
+        let links: Vec<LinkDoc> = self
+            .coll
+            .find(filter)
+            .sort(doc! {"departmentId": 1})
+            .await?
+            .try_collect()
+            .await?;
+        Ok(links.into_iter().map(AgentLink::from).collect())
     }
 
     /// Deletes every link of the agent, decrementing `numAgents` once for

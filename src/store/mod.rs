@@ -12,7 +12,9 @@
 pub mod assignments;
 pub mod auto_distribution;
 pub mod department_agents;
+mod department_save;
 pub mod departments;
+mod json;
 pub mod num;
 pub mod permissions;
 mod presence;
@@ -21,6 +23,8 @@ pub mod routing;
 pub mod routing_fields;
 pub mod users;
 
+use std::sync::Arc;
+use std::sync::atomic::AtomicU8;
 use std::time::Duration;
 
 use mongodb::bson::doc;
@@ -36,6 +40,9 @@ use crate::error::Error;
 pub struct Store {
     client: Client,
     db: Database,
+    /// Whether the server runs multi-document transactions: unknown until
+    /// the first save tries one (see `department_save`).
+    transactions: Arc<AtomicU8>,
 }
 
 impl Store {
@@ -59,7 +66,11 @@ impl Store {
             .unwrap_or_else(|| "switchboard".to_string());
         let client = Client::with_options(options).map_err(bad_url)?;
         let db = client.database(&db_name);
-        Ok(Store { client, db })
+        Ok(Store {
+            client,
+            db,
+            transactions: Arc::new(AtomicU8::new(0)),
+        })
     }
 
     pub fn database_name(&self) -> &str {

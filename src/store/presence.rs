@@ -3,7 +3,6 @@
 //! onto its department links.
 
 use super::Store;
-use crate::domain::routing::agent_limit;
 use crate::domain::user::{LivechatStatus, ROLE_AGENT, User, UserStatus};
 use crate::error::Error;
 
@@ -66,10 +65,9 @@ impl Store {
         let user = self.users().set_max_chats(user_id, max_chats).await?;
         let routing = self.routing();
         if user.is_some()
-            && let Some(load) = routing.load_of(user_id).await?
+            && let Some(reserved) = routing.load_of(user_id, global).await?
         {
-            let limit = agent_limit(Some(max_chats), global);
-            routing.publish_load(user_id, load, limit, false).await?;
+            routing.publish_load(user_id, reserved, false).await?;
         }
         Ok(user)
     }

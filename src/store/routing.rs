@@ -19,7 +19,7 @@
 //! value.
 
 use futures::TryStreamExt;
-use mongodb::bson::{self, Bson, Document, doc};
+use mongodb::bson::{Bson, Document, doc};
 use mongodb::options::ReturnDocument;
 use mongodb::{Collection, IndexModel};
 
@@ -94,6 +94,40 @@ pub struct Taken {
 pub struct Load {
     pub open: i64,
     pub seq: i64,
+}
+
+/// An agent's load with the limit that applies to it.
+#[derive(Debug, Clone, Copy)]
+pub struct Reserved {
+    pub load: Load,
+    pub limit: Option<u32>,
+}
+
+impl Reserved {
+    /// Whether one more chat would not fit.
+    pub fn is_full(&self) -> bool {
+        !crate::domain::routing::has_room(self.load.open, self.limit)
+    }
+}
+
+fn load_projection() -> Document {
+    doc! {"openLivechats": 1, "routingLoadSeq": 1, "livechat": 1}
+}
+
+fn reserved(d: &Document, global: u32) -> Reserved {
+    let own = d
+        .get_document("livechat")
+        .ok()
+        .map(|l| int(l, "maxNumberSimultaneousChat"))
+        .filter(|n| *n > 0)
+        .map(|n| n.min(i64::from(u32::MAX)) as u32);
+    Reserved {
+        load: Load {
+            open: int(d, "openLivechats"),
+            seq: int(d, "routingLoadSeq"),
+        },
+        limit: agent_limit(own, global),
+    }
 }
 
 /// Options of one take.
@@ -282,9 +316,23 @@ impl Routing {
 
     /// Undoes a take whose reservation failed.
     pub async fn untake_link(&self, link_id: &str) -> Result<(), Error> {
+        self.untake_where(doc! {"_id": link_id}).await
+    }
+
+    /// Undoes the take of this agent's link in that department.
+    pub async fn untake_agent_link(
+        &self,
+        department_id: &str,
+        agent_id: &str,
+    ) -> Result<(), Error> {
+        self.untake_where(doc! {"departmentId": department_id, "agentId": agent_id})
+            .await
+    }
+
+    async fn untake_where(&self, filter: Document) -> Result<(), Error> {
         self.links
             .update_one(
-                doc! {"_id": link_id},
+                filter,
                 vec![doc! {"$set": {
                     "count": {"$add": [{"$ifNull": ["$count", 0]}, -1]},
                     "openChats": minus_floor_zero("openChats"),
@@ -306,28 +354,39 @@ impl Routing {
     }
 
     /// Counts one more open chat for the agent if it is still eligible and
-    /// under `limit`; `None` when it is not.
+    /// under its limit (its own when set, else `global`; 0 = none), in one
+    /// conditional update; `None` when it is not.
     pub async fn reserve_agent(
         &self,
         agent_id: &str,
-        limit: Option<u32>,
+        global: u32,
         exclude_away: bool,
-    ) -> Result<Option<Load>, Error> {
+    ) -> Result<Option<Reserved>, Error> {
         let excluded: Vec<&str> = if exclude_away {
             vec!["offline", "away"]
         } else {
             vec!["offline"]
         };
-        let mut query = doc! {
+        let no_limit = i64::MAX;
+        let fallback = if global > 0 {
+            i64::from(global)
+        } else {
+            no_limit
+        };
+        let query = doc! {
             "_id": agent_id,
             "active": true,
             "roles": ROLE_AGENT,
             "statusLivechat": "available",
             "status": {"$nin": excluded},
+            "$expr": {"$lt": [
+                {"$ifNull": ["$openLivechats", 0]},
+                {"$let": {
+                    "vars": {"own": {"$ifNull": ["$livechat.maxNumberSimultaneousChat", 0]}},
+                    "in": {"$cond": [{"$gt": ["$$own", 0]}, "$$own", fallback]},
+                }},
+            ]},
         };
-        if let Some(l) = limit {
-            query.insert("openLivechats", doc! {"$not": {"$gte": i64::from(l)}});
-        }
         let after = self
             .users
             .find_one_and_update(
@@ -338,16 +397,17 @@ impl Routing {
                 },
             )
             .return_document(ReturnDocument::After)
-            .projection(doc! {"openLivechats": 1, "routingLoadSeq": 1})
+            .projection(load_projection())
             .await?;
-        Ok(after.map(|d| Load {
-            open: int(&d, "openLivechats"),
-            seq: int(&d, "routingLoadSeq"),
-        }))
+        Ok(after.map(|d| reserved(&d, global)))
     }
 
     /// One open chat less for the agent.
-    pub async fn release_agent(&self, agent_id: &str) -> Result<Option<Load>, Error> {
+    pub async fn release_agent(
+        &self,
+        agent_id: &str,
+        global: u32,
+    ) -> Result<Option<Reserved>, Error> {
         let after = self
             .users
             .find_one_and_update(
@@ -358,25 +418,19 @@ impl Routing {
                 }}],
             )
             .return_document(ReturnDocument::After)
-            .projection(doc! {"openLivechats": 1, "routingLoadSeq": 1})
+            .projection(load_projection())
             .await?;
-        Ok(after.map(|d| Load {
-            open: int(&d, "openLivechats"),
-            seq: int(&d, "routingLoadSeq"),
-        }))
+        Ok(after.map(|d| reserved(&d, global)))
     }
 
     /// The agent's current load, as stored.
-    pub async fn load_of(&self, agent_id: &str) -> Result<Option<Load>, Error> {
+    pub async fn load_of(&self, agent_id: &str, global: u32) -> Result<Option<Reserved>, Error> {
         let found = self
             .users
             .find_one(doc! {"_id": agent_id})
-            .projection(doc! {"openLivechats": 1, "routingLoadSeq": 1})
+            .projection(load_projection())
             .await?;
-        Ok(found.map(|d| Load {
-            open: int(&d, "openLivechats"),
-            seq: int(&d, "routingLoadSeq"),
-        }))
+        Ok(found.map(|d| reserved(&d, global)))
     }
 
     /// Copies the agent's load onto all its links, unless a newer load is
@@ -384,10 +438,10 @@ impl Routing {
     pub async fn publish_load(
         &self,
         agent_id: &str,
-        load: Load,
-        limit: Option<u32>,
+        reserved: Reserved,
         assigned_now: bool,
     ) -> Result<(), Error> {
+        let Reserved { load, limit } = reserved;
         let ratio = match limit {
             Some(l) if l > 0 => load.open as f64 / f64::from(l),
             _ => 0.0,
@@ -525,27 +579,5 @@ impl Routing {
                 .await?;
         }
         Ok(())
-    }
-
-    /// Own chat limits of the given agents (`livechat.maxNumberSimultaneousChat`).
-    pub async fn own_limit(&self, agent_id: &str) -> Result<Option<u32>, Error> {
-        let found = self
-            .users
-            .find_one(doc! {"_id": agent_id})
-            .projection(doc! {"livechat": 1})
-            .await?;
-        Ok(found
-            .and_then(|d| d.get_document("livechat").ok().cloned())
-            .and_then(|l| {
-                bson::from_document::<users::LivechatDoc>(l)
-                    .ok()
-                    .and_then(|l| l.max_number_simultaneous_chat)
-            })
-            .map(|n| n.clamp(0, i64::from(u32::MAX)) as u32))
-    }
-
-    /// The effective limit of an agent under a global default.
-    pub async fn limit_of(&self, agent_id: &str, global: u32) -> Result<Option<u32>, Error> {
-        Ok(agent_limit(self.own_limit(agent_id).await?, global))
     }
 }

@@ -464,3 +464,21 @@ impl Users {
         Ok(result.matched_count > 0)
     }
 }
+
+impl Users {
+    /// Whether any active livechat agent is online and available (the
+    /// widget's `online` flag).
+    pub async fn any_agent_available(&self) -> Result<bool, Error> {
+        let found = self
+            .coll
+            .find_one(doc! {
+                "roles": crate::domain::user::ROLE_AGENT,
+                "active": true,
+                "statusLivechat": LivechatStatus::Available.as_str(),
+                "status": {"$exists": true, "$ne": UserStatus::Offline.as_str()},
+            })
+            .projection(doc! {"_id": 1, "roles": 1})
+            .await?;
+        Ok(found.is_some())
+    }
+}

@@ -2,6 +2,11 @@
 //! MongoDB-wire-protocol server.
 
 mod auto_distribution;
+mod departments_agents;
+mod departments_create;
+mod departments_read;
+mod departments_support;
+mod departments_update;
 mod failures;
 mod health;
 #[allow(dead_code)]

@@ -497,7 +497,12 @@ async fn an_agent_reads_and_closes_only_its_own_assignments() {
     let app = spawn_app().await;
     let (a, a_creds) = app.available_agent("ann").await;
     let (b, b_creds) = app.available_agent("bob").await;
-    let d = department(&app, "sales", &[(&a, Some(0), None), (&b, Some(1), None)]).await;
+    let d = department(
+        &app,
+        "sales",
+        &[(&a, Some(0), Some(1)), (&b, Some(0), Some(2))],
+    )
+    .await;
     let ann_chat = route(&app, "v1", Some(&d)).await;
     let bob_chat = route(&app, "v2", Some(&d)).await;
     assert_eq!(bob_chat["username"], "bob");
