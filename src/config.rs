@@ -156,6 +156,19 @@ impl Settings {
                 "http.max_body_bytes: must be greater than 0".into(),
             ));
         }
+        for origin in &self.http.cors_origins {
+            let valid = origin == "*"
+                || origin.parse::<actix_web::http::Uri>().is_ok_and(|u| {
+                    matches!(u.scheme_str(), Some("http" | "https"))
+                        && u.authority().is_some()
+                        && u.path_and_query().is_none_or(|p| p.as_str() == "/")
+                });
+            if !valid {
+                return Err(ConfigError(format!(
+                    "http.cors_origins: `{origin}` is not an origin like https://chat.example.com or *"
+                )));
+            }
+        }
         Ok(())
     }
 

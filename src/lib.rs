@@ -9,6 +9,10 @@ pub mod config;
 pub mod domain;
 /// The one error type and its HTTP mapping.
 pub mod error;
+/// Rate limits and request size and time bounds.
+pub mod limits;
+/// The OpenAPI document, built from the route table.
+pub mod openapi;
 /// HTTP handlers.
 pub mod routes;
 /// Builds the server and holds the route table.
@@ -17,5 +21,5 @@ pub mod startup;
 pub mod state;
 /// MongoDB access.
 pub mod store;
-/// Logging set-up.
+/// Logs, request ids and metrics.
 pub mod telemetry;

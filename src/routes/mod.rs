@@ -6,6 +6,7 @@ pub mod auth;
 pub mod extract;
 pub mod health;
 pub mod livechat_users;
+pub mod ops;
 pub mod permissions;
 pub mod user_json;
 pub mod users;

@@ -7,6 +7,8 @@ mod health;
 mod helpers;
 mod livechat_users;
 mod login;
+mod openapi;
+mod operations;
 mod permissions;
 mod presence;
 mod startup;
