@@ -3,6 +3,8 @@
 
 /// Authentication and permissions.
 pub mod auth;
+/// The command line: serve and healthcheck.
+pub mod cli;
 /// Typed, layered settings.
 pub mod config;
 /// Business rules, free of HTTP and storage.

@@ -1,6 +1,7 @@
 //! Switchboard's API, specified by black-box tests over HTTP against a real
 //! MongoDB-wire-protocol server.
 
+mod binary;
 mod failures;
 mod health;
 #[allow(dead_code)]
