@@ -2,6 +2,7 @@
 //! MongoDB-wire-protocol server.
 
 mod binary;
+mod containers;
 mod failures;
 mod health;
 #[allow(dead_code)]
