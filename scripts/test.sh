@@ -3,6 +3,13 @@
 # the one MONGO_URL names, or a throw-away local one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The API reference is checked in a real headless browser: Debian's chromium.
+if [[ ! -x /usr/bin/chromium ]]; then
+  echo "test: installing chromium" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get -o DPkg::Lock::Timeout=300 update -qq
+  apt-get -o DPkg::Lock::Timeout=300 install -y -qq chromium >/dev/null
+fi
 # shellcheck source=scripts/local-db.sh
 source scripts/local-db.sh
 if [[ -z "${MONGO_URL:-}" ]]; then

@@ -87,6 +87,105 @@ const ROCKETCHAT_NAMES: &[(&str, &str)] = &[
     ("ADMIN_EMAIL", "admin.email"),
 ];
 
+/// Variables read besides the settings themselves.
+pub const PROCESS_VARIABLES: &[(&str, &str)] = &[
+    (
+        "SWITCHBOARD_ENV",
+        "Profile: also reads config/<SWITCHBOARD_ENV>.toml when present (default local)",
+    ),
+    (
+        "SWITCHBOARD_CONFIG_DIR",
+        "Folder of the profile files (default config)",
+    ),
+    (
+        "RUST_LOG",
+        "Log level and filters, e.g. info or switchboard=debug (default info)",
+    ),
+];
+
+/// One setting as `config/default.toml` documents it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SettingDoc {
+    /// Dotted key, e.g. `http.max_body_bytes`.
+    pub key: String,
+    /// The environment variable that sets it.
+    pub variable: String,
+    /// The default, as written in the file.
+    pub default: String,
+    /// The comment above the key in the file.
+    pub help: String,
+}
+
+/// Every setting with its variable, default and description, read from
+/// the compiled-in defaults, so `--help`, the README and the container
+/// checks cannot miss a key.
+pub fn documented_settings() -> Vec<SettingDoc> {
+    let mut out = Vec::new();
+    let mut section = String::new();
+    let mut comment: Vec<&str> = Vec::new();
+    for line in DEFAULTS.lines().map(str::trim) {
+        if let Some(text) = line.strip_prefix('#') {
+            comment.push(text.trim());
+        } else if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = name.to_string();
+            comment.clear();
+        } else if let Some((key, value)) = line.split_once('=') {
+            let key = if section.is_empty() {
+                key.trim().to_string()
+            } else {
+                format!("{section}.{}", key.trim())
+            };
+            let variable = ROCKETCHAT_NAMES
+                .iter()
+                .find(|(_, k)| *k == key)
+                .map(|(v, _)| v.to_string())
+                .unwrap_or_else(|| {
+                    format!("SWITCHBOARD_{}", key.replace('.', "__").to_uppercase())
+                });
+            out.push(SettingDoc {
+                key,
+                variable,
+                default: value.trim().to_string(),
+                help: comment.join(" "),
+            });
+            comment.clear();
+        } else {
+            comment.clear();
+        }
+    }
+    out
+}
+
+/// Every environment variable Switchboard reads.
+pub fn known_variables() -> Vec<String> {
+    documented_settings()
+        .into_iter()
+        .map(|s| s.variable)
+        .chain(PROCESS_VARIABLES.iter().map(|(v, _)| v.to_string()))
+        .collect()
+}
+
+/// The settings section of `switchboard --help`.
+pub fn settings_help() -> String {
+    let mut out = String::from(
+        "Settings (config/default.toml, then config/<SWITCHBOARD_ENV>.toml, then these variables):\n",
+    );
+    for s in documented_settings() {
+        out.push_str(&format!(
+            "  {:<42} {} (default {})\n",
+            s.variable, s.key, s.default
+        ));
+        if !s.help.is_empty() {
+            out.push_str(&format!("  {:<42} {}\n", "", s.help));
+        }
+    }
+    out.push_str("Process:\n");
+    for (variable, help) in PROCESS_VARIABLES {
+        out.push_str(&format!("  {variable:<42} {help}\n"));
+    }
+    out
+}
+
 /// A setting that could not be read, named so the operator can fix it.
 #[derive(Debug, thiserror::Error)]
 #[error("configuration error: {0}")]
@@ -156,6 +255,19 @@ impl Settings {
                 "http.max_body_bytes: must be greater than 0".into(),
             ));
         }
+        for origin in &self.http.cors_origins {
+            let valid = origin == "*"
+                || origin.parse::<actix_web::http::Uri>().is_ok_and(|u| {
+                    matches!(u.scheme_str(), Some("http" | "https"))
+                        && u.authority().is_some()
+                        && u.path_and_query().is_none_or(|p| p.as_str() == "/")
+                });
+            if !valid {
+                return Err(ConfigError(format!(
+                    "http.cors_origins: `{origin}` is not an origin like https://chat.example.com or *"
+                )));
+            }
+        }
         Ok(())
     }
 
@@ -210,6 +322,46 @@ mod tests {
         assert_eq!(settings.port, 4000);
         assert_eq!(settings.mongo_url, "mongodb://db:27017/rc");
         assert_eq!(settings.bootstrap_admin().unwrap().username, "root");
+    }
+
+    #[test]
+    fn every_documented_variable_sets_its_key() {
+        let docs = documented_settings();
+        let keys: Vec<&str> = docs.iter().map(|d| d.key.as_str()).collect();
+        for key in [
+            "mongo_url",
+            "http.max_body_bytes",
+            "rate_limit.login_per_minute",
+            "log.format",
+        ] {
+            assert!(keys.contains(&key), "{key} missing from {keys:?}");
+        }
+        let port = docs.iter().find(|d| d.key == "port").unwrap();
+        assert_eq!(port.variable, "PORT");
+        let limit = docs
+            .iter()
+            .find(|d| d.key == "http.max_body_bytes")
+            .unwrap();
+        assert_eq!(limit.variable, "SWITCHBOARD_HTTP__MAX_BODY_BYTES");
+        assert!(limit.help.contains("413"), "{limit:?}");
+        // Setting each variable really changes the setting it names.
+        let settings = Settings::load_from(env_of(&[
+            ("SWITCHBOARD_HTTP__MAX_BODY_BYTES", "77"),
+            ("SWITCHBOARD_RATE_LIMIT__LOGIN_PER_MINUTE", "5"),
+        ]))
+        .unwrap();
+        assert_eq!(settings.http.max_body_bytes, 77);
+        assert_eq!(settings.rate_limit.login_per_minute, 5);
+    }
+
+    #[test]
+    fn a_bad_cors_origin_names_the_key() {
+        let error = Settings::load_from(env_of(&[(
+            "SWITCHBOARD_HTTP__CORS_ORIGINS",
+            "not an origin",
+        )]))
+        .unwrap_err();
+        assert!(error.to_string().contains("http.cors_origins"), "{error}");
     }
 
     #[test]

@@ -3,6 +3,8 @@
 
 /// Authentication and permissions.
 pub mod auth;
+/// The command line: serve and healthcheck.
+pub mod cli;
 /// Typed, layered settings.
 pub mod config;
 /// Business rules, free of HTTP and storage.
@@ -11,6 +13,10 @@ pub mod domain;
 pub mod error;
 /// The routing engine: which agent takes each chat.
 pub mod router;
+/// Rate limits and request size and time bounds.
+pub mod limits;
+/// The OpenAPI document, built from the route table.
+pub mod openapi;
 /// HTTP handlers.
 pub mod routes;
 /// Builds the server and holds the route table.
@@ -19,5 +25,5 @@ pub mod startup;
 pub mod state;
 /// MongoDB access.
 pub mod store;
-/// Logging set-up.
+/// Logs, request ids and metrics.
 pub mod telemetry;

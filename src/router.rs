@@ -2,13 +2,13 @@
 //! of `domain::routing` through the atomic steps of `store::routing` and
 //! records every decision as an assignment.
 
-use std::collections::HashMap;
-
 use crate::config::RoutingSettings;
+use crate::domain::auto_distribution::AutoDistributionConfig;
 use crate::domain::id::new_id;
 use crate::domain::routing::{Method, Pick, backup_path};
 use crate::error::Error;
 use crate::store::Store;
+use crate::telemetry::metrics;
 use crate::store::assignments::{AssignmentDoc, OPEN, QUEUED};
 use crate::store::routing::TakeFilter;
 
@@ -26,34 +26,50 @@ pub struct Policy {
     pub backups: Vec<String>,
 }
 
-/// The distribution settings in force for one decision.
+/// The distribution settings in force for one decision: the stored Auto
+/// Distribution configuration, read fresh for each decision so a change
+/// applies on every instance at once.
 #[derive(Debug, Clone)]
 pub struct Policies {
-    pub default: Policy,
-    pub per_department: HashMap<String, Policy>,
+    config: AutoDistributionConfig,
     /// Chat limit for agents without their own; 0 = none.
     pub global_limit: u32,
 }
 
 impl Policies {
-    /// Switchboard's defaults: least-served, no preference, no backups.
+    /// Switchboard's defaults: least-served, no preference, no backups,
+    /// the configured global limit.
     pub fn defaults(settings: &RoutingSettings) -> Policies {
+        Policies::from_config(AutoDistributionConfig::default(), settings)
+    }
+
+    /// The stored configuration; its global limit, when set, replaces the
+    /// configured default.
+    pub fn from_config(config: AutoDistributionConfig, settings: &RoutingSettings) -> Policies {
+        let global_limit = config.global_limit().unwrap_or(settings.global_max_chats);
         Policies {
-            default: Policy {
-                method: Method::LeastServed,
-                last_chatted_preferred: false,
-                backups: Vec::new(),
-            },
-            per_department: HashMap::new(),
-            global_limit: settings.global_max_chats,
+            config,
+            global_limit,
         }
     }
 
+    /// Whether chats are distributed automatically at all.
+    pub fn enabled(&self) -> bool {
+        self.config.is_enabled()
+    }
+
     pub fn for_department(&self, id: &str) -> Policy {
-        self.per_department
-            .get(id)
-            .cloned()
-            .unwrap_or_else(|| self.default.clone())
+        let d = self.config.for_department(id);
+        Policy {
+            method: d.method,
+            last_chatted_preferred: d.last_chatted_preferred,
+            backups: d.backups,
+        }
+    }
+
+    /// Without a department: the global preference applies.
+    pub fn last_chatted_preferred(&self) -> bool {
+        self.config.last_chatted_preferred
     }
 }
 
@@ -112,9 +128,23 @@ impl<'a> Router<'a> {
             None => None,
         };
         let chosen = match &requested {
+            _ if !self.policies.enabled() => None,
             Some(department) => self.choose_in_chain(&department.id, &request).await?,
             None => self.choose_without_department().await?,
         };
+        let outcome = match (&chosen, request.record_queued) {
+            (Some(_), _) => "open",
+            (None, true) => "queued",
+            (None, false) => "no_agent",
+        };
+        metrics::record_routing_decision(
+            chosen
+                .as_ref()
+                .map(|c| c.method)
+                .unwrap_or(Method::LeastServed)
+                .as_str(),
+            outcome,
+        );
         let policy_method = match &requested {
             Some(d) => self.policies.for_department(&d.id).method,
             None => Method::LeastServed,

@@ -4,8 +4,6 @@
 //! read-only agent and department references the API shows beside it.
 
 use std::collections::HashSet;
-use std::fmt;
-use std::str::FromStr;
 
 use super::ValidationError;
 
@@ -13,51 +11,8 @@ use super::ValidationError;
 /// of a department without backups (as Comm100 does).
 pub const NIL_ID: &str = "00000000-0000-0000-0000-000000000000";
 
-/// How an agent is chosen among a department's eligible agents.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Method {
-    /// Rocket.Chat's Auto_Selection: lowest lifetime `count`, then `order`.
-    LeastServed,
-    /// Fewest open chats now, then earliest last assignment.
-    LoadBalancing,
-    /// Oldest last assignment (never assigned first).
-    RoundRobin,
-    /// Lowest open chats ÷ the agent's limit.
-    CapabilityWeighted,
-}
-
-impl Method {
-    pub const ALL: [Method; 4] = [
-        Method::LeastServed,
-        Method::LoadBalancing,
-        Method::RoundRobin,
-        Method::CapabilityWeighted,
-    ];
-
-    /// The name used in the API and in the stored document.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::LeastServed => "leastServed",
-            Method::LoadBalancing => "loadBalancing",
-            Method::RoundRobin => "roundRobin",
-            Method::CapabilityWeighted => "capabilityWeighted",
-        }
-    }
-
-    /// Parses a method name, naming `field` when it is not one.
-    pub fn parse(field: &str, raw: &str) -> Result<Method, ValidationError> {
-        raw.parse().map_err(|_| {
-            ValidationError::new(
-                field,
-                "method",
-                format!(
-                    "`{raw}` is not a method; allowed values are {}",
-                    method_names()
-                ),
-            )
-        })
-    }
-}
+/// The distribution methods are the routing engine's.
+pub use super::routing::Method;
 
 /// The allowed method names, for error messages.
 pub fn method_names() -> String {
@@ -66,19 +21,6 @@ pub fn method_names() -> String {
         .map(|m| m.as_str())
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-impl FromStr for Method {
-    type Err = ();
-    fn from_str(s: &str) -> Result<Self, ()> {
-        Method::ALL.into_iter().find(|m| m.as_str() == s).ok_or(())
-    }
-}
-
-impl fmt::Display for Method {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
 }
 
 /// One ordered backup of a department.

@@ -42,6 +42,19 @@ impl Method {
         }
     }
 
+    /// Parses a method name, naming `field` when it is not one.
+    pub fn parse(field: &str, raw: &str) -> Result<Method, ValidationError> {
+        raw.parse().map_err(|_: ValidationError| {
+            ValidationError::new(
+                field,
+                "method",
+                format!(
+                    "`{raw}` is not a method; allowed values are leastServed, loadBalancing, roundRobin, capabilityWeighted"
+                ),
+            )
+        })
+    }
+
     /// The ranking, as (field, direction) pairs over an agent link.
     pub fn ranking(self) -> &'static [(&'static str, i32)] {
         match self {

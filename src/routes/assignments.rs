@@ -1,7 +1,7 @@
 //! Assignments — the record of every routing decision — and Rocket.Chat's
 //! public `agent.next` widget call, both served by the routing engine.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use validator::Validate;
@@ -65,8 +65,11 @@ pub(crate) fn router<'a>(state: &'a AppState, policies: Policies) -> Router<'a> 
     Router::new(&state.store, &state.settings.routing, policies)
 }
 
+/// The distribution settings for this decision, read fresh so a change on
+/// any instance applies to the next decision everywhere.
 pub(crate) async fn policies(state: &AppState) -> Result<Policies, Error> {
-    Ok(Policies::defaults(&state.settings.routing))
+    let config = state.store.auto_distribution().load().await?;
+    Ok(Policies::from_config(config, &state.settings.routing))
 }
 
 #[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
@@ -250,10 +253,15 @@ pub struct NextQuery {
               (status = 400, description = "`{success: false, error: agent-not-found}`"),
               (status = 429, description = "Too many requests from this address")))]
 pub async fn agent_next(
+    req: HttpRequest,
     state: web::Data<AppState>,
     token: web::Path<String>,
     query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, Error> {
+    state
+        .limits
+        .agent_next
+        .check(&crate::limits::client_address(&req))?;
     let token = token.into_inner();
     if token.trim().is_empty() || token.len() > 256 {
         return Err(crate::domain::ValidationError::new(

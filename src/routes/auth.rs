@@ -1,6 +1,6 @@
 //! `login`, `logout` and `me`, as Rocket.Chat's REST API answers them.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 use validator::Validate;
@@ -10,6 +10,7 @@ use super::user_json::UserJson;
 use crate::auth::password::{self, PasswordInput};
 use crate::auth::{AuthUser, token};
 use crate::error::Error;
+use crate::limits::client_address;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
@@ -30,8 +31,10 @@ pub enum PasswordField {
 
 #[utoipa::path(post, path = "/api/v1/login", tag = "auth", request_body = LoginBody,
     responses((status = 200, description = "`{status, data: {userId, authToken, me}}`"),
-              (status = 401, description = "Wrong user or password")))]
+              (status = 401, description = "Wrong user or password"),
+              (status = 429, description = "Too many attempts for this address and user; see `Retry-After`")))]
 pub async fn login(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: JsonBody<LoginBody>,
 ) -> Result<HttpResponse, Error> {
@@ -42,6 +45,11 @@ pub async fn login(
         .or(body.email)
         .filter(|l| !l.trim().is_empty())
         .ok_or(Error::LoginFailed)?;
+    // Keyed by address and user together: guessing one user's password is
+    // slowed down without locking out the other users behind the same
+    // address (an office, a balancer).
+    let attempt = format!("{}|{}", client_address(&req), login.trim().to_lowercase());
+    state.limits.login.check(&attempt)?;
     let input = match body.password {
         PasswordField::Plain(p) => PasswordInput::Plain(p),
         PasswordField::Digest { digest, algorithm } if algorithm == "sha-256" => {

@@ -85,7 +85,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for JsonBody<T> {
     }
 }
 
-fn too_large(limit: usize) -> Error {
+pub(crate) fn too_large(limit: usize) -> Error {
     Error::PayloadTooLarge(format!(
         "The request body is larger than {limit} bytes [error-payload-too-large]"
     ))

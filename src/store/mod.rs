@@ -197,8 +197,10 @@ impl From<mongodb::error::Error> for Error {
         ) || e.contains_label("NetworkError")
             || e.contains_label(mongodb::error::RETRYABLE_WRITE_ERROR);
         if unreachable {
+            crate::telemetry::metrics::record_mongodb_error("unavailable");
             Error::Unavailable(e.into())
         } else {
+            crate::telemetry::metrics::record_mongodb_error("unexpected");
             Error::Unexpected(e.into())
         }
     }

@@ -316,3 +316,22 @@ pub fn assert_bad_request(answer: &Answer, needle: &str) {
         answer.body
     );
 }
+
+/// Starts an instance without logging in, for instances whose database
+/// does not answer; returns its base address.
+pub async fn start_unprepared(settings: Settings) -> String {
+    let app = Application::build(settings).await.expect("the app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    address
+}
+
+/// Settings whose database address has nothing listening.
+pub fn unreachable_database_settings() -> Settings {
+    let mut settings = test_settings("unreachable");
+    // Nothing listens on port 1.
+    settings.mongo_url = "mongodb://127.0.0.1:1/unreachable".into();
+    settings.mongo.server_selection_timeout_ms = 300;
+    settings.mongo.connect_timeout_ms = 300;
+    settings
+}

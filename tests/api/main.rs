@@ -7,12 +7,16 @@ mod departments_create;
 mod departments_read;
 mod departments_support;
 mod departments_update;
+mod binary;
+mod containers;
 mod failures;
 mod health;
 #[allow(dead_code)]
 mod helpers;
 mod livechat_users;
 mod login;
+mod openapi;
+mod operations;
 mod permissions;
 mod presence;
 mod routing;

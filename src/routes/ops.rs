@@ -1,0 +1,37 @@
+//! Operator endpoints: the OpenAPI document and Prometheus metrics.
+
+use actix_web::HttpResponse;
+
+/// The OpenAPI 3.1 document of every route this server registers.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "operations",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
+pub async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().json(crate::openapi::openapi())
+}
+
+/// Prometheus metrics of this instance.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text exposition format", content_type = "text/plain")))]
+pub async fn metrics(state: actix_web::web::Data<crate::state::AppState>) -> HttpResponse {
+    // Open assignments are shared by every instance: count them in the
+    // database at scrape time (an indexed count), not per instance.
+    if let Ok(open) = state
+        .store
+        .assignments()
+        .count_status(crate::store::assignments::OPEN)
+        .await
+    {
+        crate::telemetry::metrics::set_open_assignments(open);
+    }
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(crate::telemetry::metrics::render())
+}
+
+/// `/api/docs` → `/api/docs/`: Swagger UI loads its assets by relative
+/// paths, which resolve only under the trailing slash.
+pub async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header((actix_web::http::header::LOCATION, "/api/docs/"))
+        .finish()
+}

@@ -1,0 +1,249 @@
+//! What operators rely on: metrics, request ids, limits, CORS, time bounds.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{
+    ADMIN_USERNAME, spawn_app, spawn_app_with, start_unprepared, test_settings,
+    unreachable_database_settings,
+};
+
+/// The value of the sample whose line starts with `name{` and contains
+/// every label in `labels`; 0 when there is none yet.
+fn sample(text: &str, name: &str, labels: &[&str]) -> f64 {
+    text.lines()
+        .filter(|l| l.starts_with(&format!("{name}{{")))
+        .filter(|l| labels.iter().all(|label| l.contains(label)))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+async fn scrape(address: &str) -> String {
+    let response = reqwest::get(format!("{address}/metrics")).await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(content_type.starts_with("text/plain"), "{content_type}");
+    response.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_pattern_method_and_status() {
+    let app = spawn_app().await;
+    let labels = [
+        "route=\"/api/v1/livechat/users/{type}/{_id}\"",
+        "method=\"GET\"",
+        "status=\"200\"",
+    ];
+    let before = sample(
+        &scrape(&app.address).await,
+        "switchboard_http_requests_total",
+        &labels,
+    );
+    for id in ["a", "b", "c"] {
+        let a = app
+            .get(&format!("/api/v1/livechat/users/agent/{id}"), &app.admin)
+            .await;
+        assert_eq!(a.status, 200, "{:?}", a.body);
+    }
+    let text = scrape(&app.address).await;
+    let after = sample(&text, "switchboard_http_requests_total", &labels);
+    // Other tests in this process count too, so at least three more.
+    assert!(after >= before + 3.0, "before {before}, after {after}");
+    // The raw path (with its ids) never becomes a label.
+    assert!(!text.contains("/api/v1/livechat/users/agent/a\""), "{text}");
+    assert!(
+        sample(
+            &text,
+            "switchboard_http_request_duration_seconds_count",
+            &labels
+        ) >= 3.0,
+        "{text}"
+    );
+    assert!(text.contains("switchboard_http_request_duration_seconds_bucket{"));
+}
+
+#[tokio::test]
+async fn metrics_show_routing_decisions_and_open_assignments() {
+    let app = spawn_app().await;
+    let labels = ["method=\"Test_Method\"", "outcome=\"queued\""];
+    let before = sample(
+        &scrape(&app.address).await,
+        "switchboard_routing_decisions_total",
+        &labels,
+    );
+    switchboard::telemetry::metrics::record_routing_decision("Test_Method", "queued");
+    switchboard::telemetry::metrics::set_open_assignments(7);
+    let text = scrape(&app.address).await;
+    assert_eq!(
+        sample(&text, "switchboard_routing_decisions_total", &labels),
+        before + 1.0
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("switchboard_open_assignments ")),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn metrics_count_mongodb_errors() {
+    let address = start_unprepared(unreachable_database_settings()).await;
+    let errors = |text: &str| {
+        sample(
+            text,
+            "switchboard_mongodb_errors_total",
+            &["kind=\"unavailable\""],
+        )
+    };
+    let before = errors(&scrape(&address).await);
+    let login = reqwest::Client::new()
+        .post(format!("{address}/api/v1/login"))
+        .json(&json!({"user": "a", "password": "b"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status().as_u16(), 503);
+    let after = errors(&scrape(&address).await);
+    assert!(after > before, "before {before}, after {after}");
+}
+
+#[tokio::test]
+async fn every_answer_carries_a_request_id_and_a_valid_incoming_one_is_kept() {
+    let app = spawn_app().await;
+    let a = app.call(Method::GET, "/livez", None, None).await;
+    let generated = a.headers["x-request-id"].to_str().unwrap().to_string();
+    assert!(!generated.is_empty());
+    let b = app.call(Method::GET, "/nowhere", None, None).await;
+    assert_eq!(b.status, 404);
+    assert_ne!(b.headers["x-request-id"].to_str().unwrap(), generated);
+
+    let kept = app
+        .http
+        .get(format!("{}/livez", app.address))
+        .header("X-Request-Id", "lb-1234.abc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(kept.headers()["x-request-id"], "lb-1234.abc");
+    // Anything that could smuggle text into a log line is replaced.
+    let replaced = app
+        .http
+        .get(format!("{}/livez", app.address))
+        .header("X-Request-Id", "evil id\"}")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(replaced.headers()["x-request-id"], "evil id\"}");
+}
+
+#[tokio::test]
+async fn a_declared_body_over_the_limit_is_413_even_where_no_body_is_read() {
+    let app = spawn_app_with(|s| s.http.max_body_bytes = 64).await;
+    let big = "x".repeat(100);
+    for path in ["/livez", "/api/v1/login"] {
+        let response = app
+            .http
+            .post(format!("{}{path}", app.address))
+            .header("Content-Type", "application/json")
+            .body(big.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 413, "{path}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["success"], json!(false));
+    }
+}
+
+#[tokio::test]
+async fn login_attempts_are_limited_per_address_and_user_with_retry_after() {
+    let app = spawn_app_with(|s| s.rate_limit.login_per_minute = 3).await;
+    // spawn_app logged the admin in once already.
+    for _ in 0..2 {
+        assert_eq!(app.login(ADMIN_USERNAME, "wrong").await.status, 401);
+    }
+    let limited = app.login(ADMIN_USERNAME, "wrong").await;
+    assert_eq!(limited.status, 429, "{:?}", limited.body);
+    assert_eq!(limited.body["errorType"], "error-too-many-requests");
+    let retry: u64 = limited.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    // The right password does not get past the limit either.
+    let right = app
+        .login(ADMIN_USERNAME, crate::helpers::ADMIN_PASSWORD)
+        .await;
+    assert_eq!(right.status, 429);
+    // Another user from the same address is not locked out.
+    assert_eq!(app.login("someone-else", "x").await.status, 401);
+}
+
+#[tokio::test]
+async fn cors_allows_the_configured_widget_origin_only() {
+    let app =
+        spawn_app_with(|s| s.http.cors_origins = vec!["https://widget.example.com".into()]).await;
+    let preflight = app
+        .http
+        .request(Method::OPTIONS, format!("{}/api/v1/login", app.address))
+        .header("Origin", "https://widget.example.com")
+        .header("Access-Control-Request-Method", "POST")
+        .header(
+            "Access-Control-Request-Headers",
+            "content-type,x-auth-token",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status().as_u16(), 200);
+    assert_eq!(
+        preflight.headers()["access-control-allow-origin"],
+        "https://widget.example.com"
+    );
+    let other = app
+        .http
+        .get(format!("{}/livez", app.address))
+        .header("Origin", "https://elsewhere.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn a_stuck_database_answers_503_within_the_request_bound() {
+    // A "database" that accepts connections and never answers.
+    let hole = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = hole.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = hole.accept().await {
+            held.push(socket);
+        }
+    });
+    let mut settings = test_settings("stuck");
+    settings.mongo_url = format!("mongodb://127.0.0.1:{port}/stuck");
+    settings.mongo.server_selection_timeout_ms = 60_000;
+    settings.http.request_timeout_ms = 300;
+    // Start-up waits on the database too, but only as long as a request.
+    let address = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        start_unprepared(settings),
+    )
+    .await
+    .expect("start-up does not hang on a stuck database");
+    let answer = reqwest::Client::new()
+        .post(format!("{address}/api/v1/login"))
+        .json(&json!({"user": "a", "password": "b"}))
+        .timeout(std::time::Duration::from_secs(30))
+        .send()
+        .await
+        .expect("answered well before the client gives up");
+    assert_eq!(answer.status().as_u16(), 503);
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(body["errorType"], "error-request-timeout");
+}
