@@ -11,12 +11,12 @@ pub mod config;
 pub mod domain;
 /// The one error type and its HTTP mapping.
 pub mod error;
-/// The routing engine: which agent takes each chat.
-pub mod router;
 /// Rate limits and request size and time bounds.
 pub mod limits;
 /// The OpenAPI document, built from the route table.
 pub mod openapi;
+/// The routing engine: which agent takes each chat.
+pub mod router;
 /// HTTP handlers.
 pub mod routes;
 /// Builds the server and holds the route table.

@@ -8,9 +8,9 @@ use crate::domain::id::new_id;
 use crate::domain::routing::{Method, Pick, backup_path};
 use crate::error::Error;
 use crate::store::Store;
-use crate::telemetry::metrics;
 use crate::store::assignments::{AssignmentDoc, OPEN, QUEUED};
 use crate::store::routing::TakeFilter;
+use crate::telemetry::metrics;
 
 /// How many agents one decision may try before it queues the chat (each
 /// failed try was an agent that filled up between its take and its
@@ -261,9 +261,7 @@ impl<'a> Router<'a> {
             if let Some(taken) = routing
                 .take_link(department_id, policy.method, filter)
                 .await?
-                && let Some(pick) = self
-                    .reserve(&taken.link_id, policy.method, taken.pick)
-                    .await?
+                && let Some(pick) = self.reserve(&taken.link_id, taken.pick).await?
             {
                 let reason = format!(
                     "last-chatted agent preferred: {} served this visitor before",
@@ -292,10 +290,7 @@ impl<'a> Router<'a> {
                 return Ok(None);
             };
             let agent = taken.pick.agent_id.clone();
-            if let Some(pick) = self
-                .reserve(&taken.link_id, policy.method, taken.pick)
-                .await?
-            {
+            if let Some(pick) = self.reserve(&taken.link_id, taken.pick).await? {
                 let reason = policy.method.explain(&pick);
                 return Ok(Some(Chosen {
                     pick,
@@ -310,12 +305,7 @@ impl<'a> Router<'a> {
     }
 
     /// Reserves the taken agent's slot, or undoes the take.
-    async fn reserve(
-        &self,
-        link_id: &str,
-        method: Method,
-        mut pick: Pick,
-    ) -> Result<Option<Pick>, Error> {
+    async fn reserve(&self, link_id: &str, mut pick: Pick) -> Result<Option<Pick>, Error> {
         let routing = self.store.routing();
         let global = self.policies.global_limit;
         match routing
@@ -323,12 +313,9 @@ impl<'a> Router<'a> {
             .await?
         {
             Some(reserved) => {
-                // Links carry the agent-wide load: always for the methods
-                // that rank by it, otherwise only when the agent just
-                // filled up (least-served reads only `agentFull`).
-                if method != Method::LeastServed || reserved.is_full() {
-                    routing.publish_load(&pick.agent_id, reserved, true).await?;
-                }
+                // Every link of the agent carries its agent-wide load, so
+                // departments with any method see it on their next decision.
+                routing.publish_load(&pick.agent_id, reserved, true).await?;
                 pick.limit = reserved.limit;
                 Ok(Some(pick))
             }

@@ -2,13 +2,13 @@
 //! MongoDB-wire-protocol server.
 
 mod auto_distribution;
+mod binary;
+mod containers;
 mod departments_agents;
 mod departments_create;
 mod departments_read;
 mod departments_support;
 mod departments_update;
-mod binary;
-mod containers;
 mod failures;
 mod health;
 #[allow(dead_code)]
