@@ -137,18 +137,18 @@ impl<'a> Router<'a> {
             (None, true) => "queued",
             (None, false) => "no_agent",
         };
-        metrics::record_routing_decision(
-            chosen
-                .as_ref()
-                .map(|c| c.method)
-                .unwrap_or(Method::LeastServed)
-                .as_str(),
-            outcome,
-        );
         let policy_method = match &requested {
             Some(d) => self.policies.for_department(&d.id).method,
             None => Method::LeastServed,
         };
+        metrics::record_routing_decision(
+            chosen
+                .as_ref()
+                .map(|c| c.method)
+                .unwrap_or(policy_method)
+                .as_str(),
+            outcome,
+        );
         if chosen.is_none() && !request.record_queued {
             return Ok(Routed::NoAgent);
         }
@@ -175,6 +175,9 @@ impl<'a> Router<'a> {
                 .as_ref()
                 .map(|c| c.reason.clone())
                 .unwrap_or_else(|| match &requested {
+                    _ if !self.policies.enabled() => {
+                        "queued: auto distribution is disabled".to_string()
+                    }
                     Some(d) => format!(
                         "queued: no eligible agent with room in department {} or its backups",
                         d.name

@@ -62,6 +62,12 @@ pub async fn put(
         &store.known_departments(&department_ids).await?,
     )?;
     store.apply(&patch).await?;
+    // Limits may have changed: republish whether each named agent, and
+    // each agent now marked full, still is.
+    let global = crate::routes::assignments::policies(&state)
+        .await?
+        .global_limit;
+    state.store.refresh_agent_loads(&agent_ids, global).await?;
     current(&state).await
 }
 

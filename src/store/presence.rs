@@ -84,4 +84,23 @@ impl Store {
         self.department_agents().unlink_agent(user_id).await?;
         Ok(held)
     }
+
+    /// Republishes the load of the named agents and of every agent marked
+    /// full, after limits changed (a stale "full" would keep an agent with
+    /// room from being chosen).
+    pub async fn refresh_agent_loads(&self, agent_ids: &[&str], global: u32) -> Result<(), Error> {
+        let routing = self.routing();
+        let mut agents: Vec<String> = agent_ids.iter().map(|a| a.to_string()).collect();
+        for full in routing.agents_marked_full().await? {
+            if !agents.contains(&full) {
+                agents.push(full);
+            }
+        }
+        for agent in agents {
+            if let Some(reserved) = routing.load_of(&agent, global).await? {
+                routing.publish_load(&agent, reserved, false).await?;
+            }
+        }
+        Ok(())
+    }
 }

@@ -82,6 +82,10 @@ pub(super) fn user_indexes() -> Vec<IndexModel> {
     ]
 }
 
+/// How often one take may lose its candidate to a concurrent take before
+/// it gives up (each loss means another decision just succeeded).
+const MAX_CLAIMS: usize = 256;
+
 /// What a take found, before its own increment.
 #[derive(Debug, Clone)]
 pub struct Taken {
@@ -286,14 +290,43 @@ impl Routing {
         method: Method,
         filter: TakeFilter<'_>,
     ) -> Result<Option<Taken>, Error> {
-        let (query, update, sort, hint) = Self::take_parts(department_id, method, &filter);
-        let before = self
-            .links
-            .find_one_and_update(query, vec![update])
-            .sort(sort)
-            .hint(mongodb::options::Hint::Keys(hint))
-            .return_document(ReturnDocument::Before)
-            .await?;
+        let (query, mut update, sort, hint) = Self::take_parts(department_id, method, &filter);
+        if let Ok(set) = update.get_document_mut("$set") {
+            set.insert("takeSeq", plus("takeSeq", 1));
+        }
+        // Read the best candidate, then claim it only if nobody took it in
+        // between (compare-and-set on `takeSeq`, re-checking the filter).
+        // A sorted findOneAndUpdate alone is not enough: not every server
+        // re-sorts after a concurrent write to the chosen document.
+        let mut before = None;
+        for _ in 0..MAX_CLAIMS {
+            let Some(candidate) = self
+                .links
+                .find_one(query.clone())
+                .sort(sort.clone())
+                .hint(mongodb::options::Hint::Keys(hint.clone()))
+                .await?
+            else {
+                return Ok(None);
+            };
+            let mut claim = query.clone();
+            claim.insert("_id", candidate.get("_id").cloned().unwrap_or(Bson::Null));
+            claim.insert(
+                "takeSeq",
+                candidate
+                    .get("takeSeq")
+                    .cloned()
+                    .unwrap_or_else(|| Bson::Document(doc! {"$exists": false})),
+            );
+            before = self
+                .links
+                .find_one_and_update(claim, vec![update.clone()])
+                .return_document(ReturnDocument::Before)
+                .await?;
+            if before.is_some() {
+                break;
+            }
+        }
         Ok(before.map(|d| Taken {
             link_id: d.get_str("_id").unwrap_or_default().to_string(),
             pick: Pick {
@@ -487,15 +520,40 @@ impl Routing {
         if !skip_agents.is_empty() {
             query.insert("_id", doc! {"$nin": skip_agents});
         }
-        let before = self
-            .users
-            .find_one_and_update(query, doc! {"$inc": {"livechatCount": 1}})
-            .sort(doc! {"livechatCount": 1, "username": 1})
-            .return_document(ReturnDocument::Before)
-            .projection(
-                doc! {"username": 1, "livechatCount": 1, "openLivechats": 1, "lastRoutingTime": 1},
-            )
-            .await?;
+        // Compare-and-set on `livechatTakeSeq`, as for links.
+        let mut before = None;
+        for _ in 0..MAX_CLAIMS {
+            let Some(candidate) = self
+                .users
+                .find_one(query.clone())
+                .sort(doc! {"livechatCount": 1, "username": 1})
+                .projection(doc! {"livechatTakeSeq": 1})
+                .await?
+            else {
+                return Ok(None);
+            };
+            let mut claim = query.clone();
+            claim.insert("_id", candidate.get("_id").cloned().unwrap_or(Bson::Null));
+            claim.insert(
+                "livechatTakeSeq",
+                candidate
+                    .get("livechatTakeSeq")
+                    .cloned()
+                    .unwrap_or_else(|| Bson::Document(doc! {"$exists": false})),
+            );
+            before = self
+                .users
+                .find_one_and_update(
+                    claim,
+                    doc! {"$inc": {"livechatCount": 1, "livechatTakeSeq": 1}},
+                )
+                .return_document(ReturnDocument::Before)
+                .projection(doc! {"username": 1, "livechatCount": 1, "openLivechats": 1, "lastRoutingTime": 1})
+                .await?;
+            if before.is_some() {
+                break;
+            }
+        }
         Ok(before.map(|d| Pick {
             agent_id: d.get_str("_id").unwrap_or_default().to_string(),
             username: d.get_str("username").unwrap_or_default().to_string(),
@@ -579,5 +637,17 @@ impl Routing {
                 .await?;
         }
         Ok(())
+    }
+
+    /// Agents whose links say they are full.
+    pub async fn agents_marked_full(&self) -> Result<Vec<String>, Error> {
+        let ids = self
+            .links
+            .distinct("agentId", doc! {"agentFull": true})
+            .await?;
+        Ok(ids
+            .into_iter()
+            .filter_map(|b| b.as_str().map(str::to_string))
+            .collect())
     }
 }

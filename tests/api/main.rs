@@ -9,6 +9,7 @@ mod departments_create;
 mod departments_read;
 mod departments_support;
 mod departments_update;
+mod distribution;
 mod failures;
 mod health;
 #[allow(dead_code)]

@@ -65,21 +65,34 @@ async fn metrics_count_requests_by_route_pattern_method_and_status() {
     assert!(text.contains("switchboard_http_request_duration_seconds_bucket{"));
 }
 
+/// A real routing request moves the decision counter (labelled by the
+/// department's method and the outcome), and the open-assignment gauge is
+/// exported.
 #[tokio::test]
 async fn metrics_show_routing_decisions_and_open_assignments() {
     let app = spawn_app().await;
-    let labels = ["method=\"Test_Method\"", "outcome=\"queued\""];
+    let d = crate::routing::department(&app, "metered", &[]).await;
+    let put = app
+        .put(
+            "/api/v1/livechat/autoDistributionConfig",
+            &app.admin,
+            json!({"departmentAutoDistributionConfigs": [
+                {"departmentId": d, "autoDistributionMethod": "roundRobin"}]}),
+        )
+        .await;
+    assert_eq!(put.status, 200, "{:?}", put.body);
+    let labels = ["method=\"roundRobin\"", "outcome=\"queued\""];
     let before = sample(
         &scrape(&app.address).await,
         "switchboard_routing_decisions_total",
         &labels,
     );
-    switchboard::telemetry::metrics::record_routing_decision("Test_Method", "queued");
-    switchboard::telemetry::metrics::set_open_assignments(7);
+    let routed = crate::routing::route(&app, "metered-visitor", Some(&d)).await;
+    assert_eq!(routed["status"], "queued");
     let text = scrape(&app.address).await;
-    assert_eq!(
-        sample(&text, "switchboard_routing_decisions_total", &labels),
-        before + 1.0
+    assert!(
+        sample(&text, "switchboard_routing_decisions_total", &labels) >= before + 1.0,
+        "{text}"
     );
     assert!(
         text.lines()
