@@ -214,9 +214,9 @@ async fn http_round_trips(base: &str, agents: usize) -> (Duration, Option<u64>) 
 async fn main() {
     let base = std::env::var("MONGO_URL").expect("MONGO_URL (run scripts/bench.sh)");
     println!(
-        "| agents in department | Switchboard engine | Rocket.Chat-style baseline | baseline ÷ Switchboard | HTTP route+close | server peak RSS |"
+        "| agents in department | selection: Switchboard | selection: Rocket.Chat-style baseline | baseline ÷ Switchboard | whole decision (route, record, close) | HTTP route + close | server peak RSS |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
     let mut engine_times = Vec::new();
     let mut selection_times = Vec::new();
     for agents in [10usize, 10_000] {
