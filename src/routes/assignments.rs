@@ -134,6 +134,22 @@ fn not_found() -> Error {
     Error::NotFound("assignment-not-found".into())
 }
 
+/// The assignment, if it exists and the caller may see it.
+async fn find_visible(
+    state: &AppState,
+    caller: &AuthUser,
+    id: &str,
+) -> Result<AssignmentDoc, Error> {
+    let assignment = state
+        .store
+        .assignments()
+        .find(id)
+        .await?
+        .ok_or_else(not_found)?;
+    may_see(state, caller, &assignment).await?;
+    Ok(assignment)
+}
+
 #[utoipa::path(get, path = "/api/v1/livechat/assignments/{_id}", tag = "routing",
     params(("_id" = String, Path)),
     responses((status = 200, body = AssignmentJson), (status = 404, description = "`{success: false, error: assignment-not-found}`"),
@@ -144,13 +160,7 @@ pub async fn get(
     caller: AuthUser,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Error> {
-    let assignment = state
-        .store
-        .assignments()
-        .find(&id)
-        .await?
-        .ok_or_else(not_found)?;
-    may_see(&state, &caller, &assignment).await?;
+    let assignment = find_visible(&state, &caller, &id).await?;
     Ok(HttpResponse::Ok()
         .json(json!({"assignment": AssignmentJson::from(assignment), "success": true})))
 }
@@ -165,13 +175,7 @@ pub async fn close(
     caller: AuthUser,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Error> {
-    let assignment = state
-        .store
-        .assignments()
-        .find(&id)
-        .await?
-        .ok_or_else(not_found)?;
-    may_see(&state, &caller, &assignment).await?;
+    find_visible(&state, &caller, &id).await?;
     let closed = router(&state, policies(&state).await?)
         .close(&id)
         .await?

@@ -143,6 +143,54 @@ pub struct TakeFilter<'a> {
     pub only_agent: Option<&'a str>,
 }
 
+/// One compare-and-set take: the best document by `sort` among those
+/// matching `query`, updated only if its `seq_field` is unchanged and it
+/// still matches.
+struct Claim {
+    query: Document,
+    sort: Document,
+    hint: Option<Document>,
+    seq_field: &'static str,
+    update: mongodb::options::UpdateModifications,
+    projection: Option<Document>,
+}
+
+/// Reads the best candidate, then claims it only if nobody took it in
+/// between, retrying with the next best otherwise; answers the claimed
+/// document as it was before the update. A sorted findOneAndUpdate alone
+/// is not enough: not every server re-sorts after a concurrent write to
+/// the chosen document (SecantusDB does not).
+async fn claim(coll: &Collection<Document>, c: Claim) -> Result<Option<Document>, Error> {
+    for _ in 0..MAX_CLAIMS {
+        let mut find = coll.find_one(c.query.clone()).sort(c.sort.clone());
+        if let Some(hint) = &c.hint {
+            find = find.hint(mongodb::options::Hint::Keys(hint.clone()));
+        }
+        let Some(candidate) = find.await? else {
+            return Ok(None);
+        };
+        let mut guard = c.query.clone();
+        guard.insert("_id", candidate.get("_id").cloned().unwrap_or(Bson::Null));
+        guard.insert(
+            c.seq_field,
+            candidate
+                .get(c.seq_field)
+                .cloned()
+                .unwrap_or_else(|| Bson::Document(doc! {"$exists": false})),
+        );
+        let mut update = coll
+            .find_one_and_update(guard, c.update.clone())
+            .return_document(ReturnDocument::Before);
+        if let Some(p) = &c.projection {
+            update = update.projection(p.clone());
+        }
+        if let Some(before) = update.await? {
+            return Ok(Some(before));
+        }
+    }
+    Ok(None)
+}
+
 pub struct Routing {
     links: Collection<Document>,
     users: Collection<Document>,
@@ -294,39 +342,18 @@ impl Routing {
         if let Ok(set) = update.get_document_mut("$set") {
             set.insert("takeSeq", plus("takeSeq", 1));
         }
-        // Read the best candidate, then claim it only if nobody took it in
-        // between (compare-and-set on `takeSeq`, re-checking the filter).
-        // A sorted findOneAndUpdate alone is not enough: not every server
-        // re-sorts after a concurrent write to the chosen document.
-        let mut before = None;
-        for _ in 0..MAX_CLAIMS {
-            let Some(candidate) = self
-                .links
-                .find_one(query.clone())
-                .sort(sort.clone())
-                .hint(mongodb::options::Hint::Keys(hint.clone()))
-                .await?
-            else {
-                return Ok(None);
-            };
-            let mut claim = query.clone();
-            claim.insert("_id", candidate.get("_id").cloned().unwrap_or(Bson::Null));
-            claim.insert(
-                "takeSeq",
-                candidate
-                    .get("takeSeq")
-                    .cloned()
-                    .unwrap_or_else(|| Bson::Document(doc! {"$exists": false})),
-            );
-            before = self
-                .links
-                .find_one_and_update(claim, vec![update.clone()])
-                .return_document(ReturnDocument::Before)
-                .await?;
-            if before.is_some() {
-                break;
-            }
-        }
+        let before = claim(
+            &self.links,
+            Claim {
+                query,
+                sort,
+                hint: Some(hint),
+                seq_field: "takeSeq",
+                update: mongodb::options::UpdateModifications::Pipeline(vec![update]),
+                projection: None,
+            },
+        )
+        .await?;
         Ok(before.map(|d| Taken {
             link_id: d.get_str("_id").unwrap_or_default().to_string(),
             pick: Pick {
@@ -520,40 +547,22 @@ impl Routing {
         if !skip_agents.is_empty() {
             query.insert("_id", doc! {"$nin": skip_agents});
         }
-        // Compare-and-set on `livechatTakeSeq`, as for links.
-        let mut before = None;
-        for _ in 0..MAX_CLAIMS {
-            let Some(candidate) = self
-                .users
-                .find_one(query.clone())
-                .sort(doc! {"livechatCount": 1, "username": 1})
-                .projection(doc! {"livechatTakeSeq": 1})
-                .await?
-            else {
-                return Ok(None);
-            };
-            let mut claim = query.clone();
-            claim.insert("_id", candidate.get("_id").cloned().unwrap_or(Bson::Null));
-            claim.insert(
-                "livechatTakeSeq",
-                candidate
-                    .get("livechatTakeSeq")
-                    .cloned()
-                    .unwrap_or_else(|| Bson::Document(doc! {"$exists": false})),
-            );
-            before = self
-                .users
-                .find_one_and_update(
-                    claim,
+        let before = claim(
+            &self.users,
+            Claim {
+                query,
+                sort: doc! {"livechatCount": 1, "username": 1},
+                hint: None,
+                seq_field: "livechatTakeSeq",
+                update: mongodb::options::UpdateModifications::Document(
                     doc! {"$inc": {"livechatCount": 1, "livechatTakeSeq": 1}},
-                )
-                .return_document(ReturnDocument::Before)
-                .projection(doc! {"username": 1, "livechatCount": 1, "openLivechats": 1, "lastRoutingTime": 1})
-                .await?;
-            if before.is_some() {
-                break;
-            }
-        }
+                ),
+                projection: Some(doc! {
+                    "username": 1, "livechatCount": 1, "openLivechats": 1, "lastRoutingTime": 1,
+                }),
+            },
+        )
+        .await?;
         Ok(before.map(|d| Pick {
             agent_id: d.get_str("_id").unwrap_or_default().to_string(),
             username: d.get_str("username").unwrap_or_default().to_string(),

@@ -681,3 +681,29 @@ async fn concurrent_agent_next_calls_for_one_visitor_route_once() {
         number(&link(&app, &d, &a).await, "count") + number(&link(&app, &d, &b).await, "count");
     assert_eq!(total, 1, "compensated takes leave no count behind");
 }
+
+#[tokio::test]
+async fn agent_next_is_rate_limited_per_client_address() {
+    let app = spawn_app_with(|s| s.rate_limit.agent_next_per_minute = 2).await;
+    let (a, _) = app.available_agent("ann").await;
+    let d = department(&app, "sales", &[(&a, Some(0), None)]).await;
+    let path = format!("/api/v1/livechat/agent.next/v?department={d}");
+    for _ in 0..2 {
+        assert_eq!(app.call(Method::GET, &path, None, None).await.status, 200);
+    }
+    let limited = app.call(Method::GET, &path, None, None).await;
+    assert_eq!(limited.status, 429, "{:?}", limited.body);
+    assert_eq!(limited.body["success"], json!(false));
+    let retry: u64 = limited.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry >= 1);
+    // Refused calls route nothing.
+    assert_eq!(
+        app.count("switchboard_assignments", doc! {"visitorToken": "v"})
+            .await,
+        1
+    );
+}
