@@ -9,7 +9,7 @@ use crate::domain::routing::{Method, Pick, backup_path};
 use crate::error::Error;
 use crate::store::Store;
 use crate::store::assignments::{AssignmentDoc, OPEN, QUEUED};
-use crate::store::routing::TakeFilter;
+use crate::store::routing::{DepartmentRules, TakeFilter};
 use crate::telemetry::metrics;
 
 /// How many agents one decision may try before it queues the chat (each
@@ -129,7 +129,7 @@ impl<'a> Router<'a> {
         };
         let chosen = match &requested {
             _ if !self.policies.enabled() => None,
-            Some(department) => self.choose_in_chain(&department.id, &request).await?,
+            Some(department) => self.choose_in_chain(department, &request).await?,
             None => self.choose_without_department().await?,
         };
         let outcome = match (&chosen, request.record_queued) {
@@ -206,14 +206,21 @@ impl<'a> Router<'a> {
     /// Tries the department, then its backups in order.
     async fn choose_in_chain(
         &self,
-        department_id: &str,
+        requested: &DepartmentRules,
         request: &RouteRequest,
     ) -> Result<Option<Chosen>, Error> {
-        let path = backup_path(department_id, |d| self.policies.for_department(d).backups);
+        let path = backup_path(&requested.id, |d| self.policies.for_department(d).backups);
         let mut visited = Vec::new();
         for id in &path {
-            let Some(department) = self.store.routing().department(id).await? else {
-                continue;
+            // The requested department was read already; backups are read
+            // only when the chain gets to them.
+            let department = if *id == requested.id {
+                requested.clone()
+            } else {
+                match self.store.routing().department(id).await? {
+                    Some(d) => d,
+                    None => continue,
+                }
             };
             visited.push(department.name.clone());
             if !department.open {

@@ -177,19 +177,6 @@ impl Assignments {
         Ok((found, total))
     }
 
-    /// Open assignments held by an agent (in one department, when given).
-    pub async fn count_open(
-        &self,
-        agent_id: &str,
-        department_id: Option<&str>,
-    ) -> Result<u64, Error> {
-        let mut filter = doc! {"agentId": agent_id, "status": OPEN};
-        if let Some(d) = department_id {
-            filter.insert("departmentId", d);
-        }
-        Ok(self.coll.count_documents(filter).await?)
-    }
-
     pub async fn count_status(&self, status: &str) -> Result<u64, Error> {
         Ok(self.coll.count_documents(doc! {"status": status}).await?)
     }

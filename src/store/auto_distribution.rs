@@ -277,12 +277,6 @@ struct DepartmentProfileDoc {
     email: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-struct IdDoc {
-    #[serde(rename = "_id")]
-    id: String,
-}
-
 pub struct AutoDistribution {
     coll: Collection<Document>,
     users: Collection<Document>,
@@ -354,12 +348,12 @@ impl AutoDistribution {
 
     /// Which of `ids` are livechat agents.
     pub async fn known_agents(&self, ids: &[&str]) -> Result<HashSet<String>, Error> {
-        ids_in(&self.users, doc! {"_id": {"$in": ids}, "roles": ROLE_AGENT}).await
+        super::ids_in(&self.users, doc! {"_id": {"$in": ids}, "roles": ROLE_AGENT}).await
     }
 
     /// Which of `ids` are departments.
     pub async fn known_departments(&self, ids: &[&str]) -> Result<HashSet<String>, Error> {
-        ids_in(&self.departments, doc! {"_id": {"$in": ids}}).await
+        super::ids_in(&self.departments, doc! {"_id": {"$in": ids}}).await
     }
 
     /// The agents with these ids, with their department ids; unknown ids
@@ -473,15 +467,4 @@ fn agent_ref(u: AgentProfileDoc, department_ids: Vec<String>) -> AgentRef {
         department_ids,
         id: u.id,
     }
-}
-
-async fn ids_in(coll: &Collection<Document>, filter: Document) -> Result<HashSet<String>, Error> {
-    let found: Vec<IdDoc> = coll
-        .clone_with_type()
-        .find(filter)
-        .projection(doc! {"_id": 1})
-        .await?
-        .try_collect()
-        .await?;
-    Ok(found.into_iter().map(|d| d.id).collect())
 }

@@ -282,21 +282,6 @@ impl Departments {
         Ok(found.into_iter().map(to_department).collect())
     }
 
-    /// Every department with these ids that exists, as ids.
-    pub async fn existing_ids(&self, ids: &[String]) -> Result<Vec<String>, Error> {
-        let found: Vec<Document> = self
-            .coll
-            .find(doc! {"_id": {"$in": ids}})
-            .projection(doc! {"_id": 1})
-            .await?
-            .try_collect()
-            .await?;
-        Ok(found
-            .into_iter()
-            .filter_map(|d| d.get_str("_id").ok().map(str::to_string))
-            .collect())
-    }
-
     /// Whether the collection holds no document at all.
     pub async fn is_empty(&self) -> Result<bool, Error> {
         Ok(self.coll.find_one(doc! {}).await?.is_none())

@@ -168,6 +168,40 @@ pub(crate) async fn create_indexes<T: Send + Sync>(
     Ok(())
 }
 
+/// The `_id`s of the documents matching `filter` (string ids only).
+pub(crate) async fn ids_in<T: Send + Sync>(
+    coll: &Collection<T>,
+    filter: mongodb::bson::Document,
+) -> Result<std::collections::HashSet<String>, Error> {
+    #[derive(serde::Deserialize)]
+    struct IdDoc {
+        #[serde(rename = "_id")]
+        id: String,
+    }
+    use futures::TryStreamExt;
+    let found: Vec<IdDoc> = coll
+        .clone_with_type()
+        .find(filter)
+        .projection(doc! {"_id": 1})
+        .await?
+        .try_collect()
+        .await?;
+    Ok(found.into_iter().map(|d| d.id).collect())
+}
+
+/// Those of `ids` that have no document in `coll`, in the given order.
+pub(crate) async fn missing_ids<T: Send + Sync>(
+    coll: &Collection<T>,
+    ids: &[String],
+) -> Result<Vec<String>, Error> {
+    let known = ids_in(coll, doc! {"_id": {"$in": ids}}).await?;
+    Ok(ids
+        .iter()
+        .filter(|id| !known.contains(*id))
+        .cloned()
+        .collect())
+}
+
 /// The server's error code, when the server answered with one.
 pub(crate) fn server_code(e: &mongodb::error::Error) -> Option<i32> {
     match e.kind.as_ref() {

@@ -118,17 +118,7 @@ impl Permissions {
 
     /// Ids among `ids` that have no permission document.
     pub async fn missing(&self, ids: &[String]) -> Result<Vec<String>, Error> {
-        let found: Vec<GrantDoc> = self
-            .coll
-            .find(doc! {"_id": {"$in": ids}})
-            .await?
-            .try_collect()
-            .await?;
-        Ok(ids
-            .iter()
-            .filter(|id| !found.iter().any(|g| &g.id == *id))
-            .cloned()
-            .collect())
+        super::missing_ids(&self.coll, ids).await
     }
 
     /// Replaces the roles of each listed permission.

@@ -52,19 +52,6 @@ impl Roles {
 impl Roles {
     /// Ids among `ids` that have no role document.
     pub async fn missing(&self, ids: &[String]) -> Result<Vec<String>, Error> {
-        use futures::TryStreamExt;
-        let found: Vec<Document> = self
-            .coll
-            .find(doc! {"_id": {"$in": ids}})
-            .projection(doc! {"_id": 1})
-            .await?
-            .try_collect()
-            .await?;
-        let known: Vec<&str> = found.iter().filter_map(|d| d.get_str("_id").ok()).collect();
-        Ok(ids
-            .iter()
-            .filter(|id| !known.contains(&id.as_str()))
-            .cloned()
-            .collect())
+        super::missing_ids(&self.coll, ids).await
     }
 }

@@ -107,13 +107,6 @@ pub struct Reserved {
     pub limit: Option<u32>,
 }
 
-impl Reserved {
-    /// Whether one more chat would not fit.
-    pub fn is_full(&self) -> bool {
-        !crate::domain::routing::has_room(self.load.open, self.limit)
-    }
-}
-
 /// Options of one take.
 #[derive(Debug, Clone, Default)]
 pub struct TakeFilter<'a> {
