@@ -105,7 +105,7 @@ impl Drop for Running {
 }
 
 fn wait_until_ready(port: u16) {
-    for _ in 0..300 {
+    for _ in 0..600 {
         if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
             let _ = s.write_all(b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
             let mut answer = String::new();
@@ -137,6 +137,9 @@ fn sigterm_lets_the_request_in_flight_finish_then_exits_0() {
             ("ADMIN_PASS", ADMIN_PASSWORD),
             ("SWITCHBOARD_LOG__FORMAT", "json"),
             ("SWITCHBOARD_HTTP__WORKERS", "1"),
+            // As in every test: a busy CI database must not trip a bound.
+            ("SWITCHBOARD_HTTP__REQUEST_TIMEOUT_MS", "120000"),
+            ("SWITCHBOARD_MONGO__SERVER_SELECTION_TIMEOUT_MS", "60000"),
             ("RUST_LOG", "info"),
         ],
     )

@@ -74,6 +74,13 @@ pub fn test_settings(db_name: &str) -> Settings {
     settings.port = 0;
     settings.bind_ip = "127.0.0.1".into();
     settings.http.workers = 1;
+    // Tests check behaviour, not speed: on a shared CI machine the local
+    // database can stall for seconds while another test seeds 10,000
+    // agents, and a request bound or server-selection timeout firing then
+    // would fail a correct test. Tests of those bounds set their own.
+    settings.http.request_timeout_ms = 120_000;
+    settings.mongo.server_selection_timeout_ms = 60_000;
+    settings.mongo.connect_timeout_ms = 30_000;
     settings.admin.username = ADMIN_USERNAME.into();
     settings.admin.password = ADMIN_PASSWORD.into();
     settings.admin.email = "boss@example.com".into();
