@@ -63,6 +63,7 @@ pub struct RoutingSettings {
     pub exclude_away: bool,
     pub global_max_chats: u32,
     pub strict_counts: bool,
+    pub queue_interval_ms: u64,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]

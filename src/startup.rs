@@ -137,6 +137,8 @@ pub struct Application {
     port: u16,
     server: Server,
     store: Store,
+    /// The periodic sweep of the waiting queue.
+    drainer: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -147,11 +149,13 @@ impl Application {
         prepare_database(&store, &settings).await;
         let listener = TcpListener::bind((settings.bind_ip.as_str(), settings.port))?;
         let port = listener.local_addr()?.port();
+        let drainer = crate::router::spawn_drainer(store.clone(), settings.clone());
         let server = run(listener, store.clone(), settings)?;
         Ok(Application {
             port,
             server,
             store,
+            drainer,
         })
     }
 
@@ -164,6 +168,9 @@ impl Application {
     /// `http.shutdown_grace_seconds`; then the MongoDB client is closed.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
+        if let Some(drainer) = self.drainer {
+            drainer.abort();
+        }
         tracing::info!("stopped serving; closing the MongoDB client");
         // Bounded, so a wedged database connection cannot keep the process
         // alive past its orchestrator's patience.

@@ -38,6 +38,9 @@ pub struct AssignmentJson {
     pub reason: String,
     #[serde(rename = "createdAt")]
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// When an agent took it (later than `createdAt` if it waited queued).
+    #[serde(rename = "routedAt", skip_serializing_if = "Option::is_none")]
+    pub routed_at: Option<chrono::DateTime<chrono::Utc>>,
     #[serde(rename = "closedAt", skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<chrono::DateTime<chrono::Utc>>,
 }
@@ -56,6 +59,7 @@ impl From<AssignmentDoc> for AssignmentJson {
             method: a.method,
             reason: a.reason,
             created_at: a.created_at.to_chrono(),
+            routed_at: a.routed_at.map(|t| t.to_chrono()),
             closed_at: a.closed_at.map(|t| t.to_chrono()),
         }
     }
@@ -65,11 +69,9 @@ pub(crate) fn router<'a>(state: &'a AppState, policies: Policies) -> Router<'a> 
     Router::new(&state.store, &state.settings.routing, policies)
 }
 
-/// The distribution settings for this decision, read fresh so a change on
-/// any instance applies to the next decision everywhere.
+/// The distribution settings for this decision.
 pub(crate) async fn policies(state: &AppState) -> Result<Policies, Error> {
-    let config = state.store.auto_distribution().load().await?;
-    Ok(Policies::from_config(config, &state.settings.routing))
+    Policies::load(&state.store, &state.settings.routing).await
 }
 
 #[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]

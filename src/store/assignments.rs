@@ -47,9 +47,55 @@ pub struct AssignmentDoc {
     pub reason: String,
     #[serde(rename = "createdAt")]
     pub created_at: bson::DateTime,
+    /// When an agent took it: `createdAt` for a chat routed at once,
+    /// later for one that waited in the queue.
+    #[serde(rename = "routedAt", default, skip_serializing_if = "Option::is_none")]
+    pub routed_at: Option<bson::DateTime>,
     #[serde(rename = "closedAt", default, skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<bson::DateTime>,
+    /// `true` while open or queued: the visitor's one live assignment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
 }
+
+/// A queued assignment locked by one drainer while it looks for an agent.
+#[derive(Debug, Clone)]
+pub struct Locked {
+    pub assignment: AssignmentDoc,
+    pub lock_id: String,
+}
+
+/// Which queued chats a drain looks at: those that asked for one
+/// department, or those that asked for none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueueScope {
+    Department(String),
+    NoDepartment,
+}
+
+impl QueueScope {
+    /// The queue a chat waits in: the department it asked for, if any.
+    pub fn of(a: &AssignmentDoc) -> QueueScope {
+        match &a.requested_department_id {
+            Some(d) => QueueScope::Department(d.clone()),
+            None => QueueScope::NoDepartment,
+        }
+    }
+}
+
+/// What a queued chat becomes when an agent takes it.
+#[derive(Debug, Clone)]
+pub struct Served {
+    pub agent_id: String,
+    pub username: String,
+    pub department_id: Option<String>,
+    pub method: String,
+    pub reason: String,
+}
+
+/// How long a drainer's lock on a queued chat holds before another
+/// drainer may take the chat over (a drainer that died mid-decision).
+const LOCK_SECONDS: i64 = 30;
 
 /// Filters of `GET /api/v1/livechat/assignments`.
 #[derive(Debug, Default, Clone)]
@@ -62,16 +108,20 @@ pub struct AssignmentFilter {
 
 pub(super) fn indexes() -> Vec<IndexModel> {
     vec![
-        // At most one open assignment per visitor, whatever the concurrency.
+        // At most one live (open or queued) assignment per visitor.
         IndexModel::builder()
-            .keys(doc! {"visitorToken": 1, "status": 1})
+            .keys(doc! {"visitorToken": 1})
             .options(
                 IndexOptions::builder()
                     .unique(true)
-                    .partial_filter_expression(doc! {"status": OPEN})
-                    .name("visitorToken_open_unique".to_string())
+                    .partial_filter_expression(doc! {"active": true})
+                    .name("visitorToken_active_unique".to_string())
                     .build(),
             )
+            .build(),
+        // The queue, oldest first, per requested department.
+        IndexModel::builder()
+            .keys(doc! {"status": 1, "requestedDepartmentId": 1, "createdAt": 1})
             .build(),
         IndexModel::builder()
             .keys(doc! {"visitorToken": 1, "createdAt": -1})
@@ -100,8 +150,8 @@ impl Assignments {
         }
     }
 
-    /// Inserts the record; `Ok(false)` when the visitor already has an open
-    /// assignment (the unique index refused this one).
+    /// Inserts the record; `Ok(false)` when the visitor already has a live
+    /// assignment (a unique index refused this one).
     pub async fn insert(&self, doc: &AssignmentDoc) -> Result<bool, Error> {
         match self.coll.insert_one(doc).await {
             Ok(_) => Ok(true),
@@ -114,10 +164,11 @@ impl Assignments {
         Ok(self.coll.find_one(doc! {"_id": id}).await?)
     }
 
-    pub async fn open_for_visitor(&self, token: &str) -> Result<Option<AssignmentDoc>, Error> {
+    /// The visitor's open or queued assignment.
+    pub async fn live_for_visitor(&self, token: &str) -> Result<Option<AssignmentDoc>, Error> {
         Ok(self
             .coll
-            .find_one(doc! {"visitorToken": token, "status": OPEN})
+            .find_one(doc! {"visitorToken": token, "status": {"$in": [OPEN, QUEUED]}})
             .await?)
     }
 
@@ -139,10 +190,123 @@ impl Assignments {
             .coll
             .find_one_and_update(
                 doc! {"_id": id, "status": {"$in": [OPEN, QUEUED]}},
-                doc! {"$set": {"status": CLOSED, "closedAt": now()}},
+                doc! {
+                    "$set": {"status": CLOSED, "closedAt": now()},
+                    "$unset": {"active": "", "lockId": "", "lockedAt": ""},
+                },
             )
             .return_document(mongodb::options::ReturnDocument::After)
             .await?)
+    }
+
+    /// Locks the oldest queued chat of the scope (or, with `only`, that
+    /// one chat) that no live drainer holds.
+    pub async fn lock_queued(
+        &self,
+        scope: &QueueScope,
+        only: Option<&str>,
+    ) -> Result<Option<Locked>, Error> {
+        let stale = bson::DateTime::from_millis(now().timestamp_millis() - LOCK_SECONDS * 1000);
+        let mut query = doc! {
+            "status": QUEUED,
+            "$or": [{"lockedAt": {"$exists": false}}, {"lockedAt": {"$lte": stale}}],
+        };
+        match scope {
+            QueueScope::Department(d) => query.insert("requestedDepartmentId", d),
+            QueueScope::NoDepartment => {
+                query.insert("requestedDepartmentId", doc! {"$exists": false})
+            }
+        };
+        if let Some(id) = only {
+            query.insert("_id", id);
+        }
+        let lock_id = crate::domain::id::new_id();
+        let locked = super::claim::claim(
+            &self.coll,
+            super::claim::Claim {
+                query,
+                sort: doc! {"createdAt": 1},
+                hint: None,
+                seq_field: "lockId",
+                update: doc! {"$set": {"lockId": &lock_id, "lockedAt": now()}}.into(),
+                projection: None,
+                return_document: mongodb::options::ReturnDocument::After,
+            },
+        )
+        .await?;
+        Ok(locked.map(|assignment| Locked {
+            assignment,
+            lock_id,
+        }))
+    }
+
+    /// Gives a locked queued chat to its agent; `None` when the lock was
+    /// lost (the chat was closed or another drainer took it over).
+    pub async fn serve_locked(
+        &self,
+        locked: &Locked,
+        served: Served,
+    ) -> Result<Option<AssignmentDoc>, Error> {
+        let mut set = doc! {
+            "status": OPEN,
+            "agentId": served.agent_id,
+            "username": served.username,
+            "method": served.method,
+            "reason": served.reason,
+            "routedAt": now(),
+        };
+        if let Some(d) = served.department_id {
+            set.insert("departmentId", d);
+        }
+        let result = self
+            .coll
+            .find_one_and_update(
+                doc! {"_id": &locked.assignment.id, "status": QUEUED, "lockId": &locked.lock_id},
+                doc! {"$set": set, "$unset": {"lockId": "", "lockedAt": ""}},
+            )
+            .return_document(mongodb::options::ReturnDocument::After)
+            .await;
+        match result {
+            Ok(found) => Ok(found),
+            // A unique index refused it: the visitor's other record wins.
+            Err(e) if super::is_duplicate_key(&e) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Puts a locked chat back in the queue, untouched, for a later drain.
+    pub async fn unlock(&self, locked: &Locked) -> Result<(), Error> {
+        self.coll
+            .update_one(
+                doc! {"_id": &locked.assignment.id, "lockId": &locked.lock_id},
+                doc! {"$unset": {"lockId": "", "lockedAt": ""}},
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Every scope that has queued chats.
+    pub async fn queued_scopes(&self) -> Result<Vec<QueueScope>, Error> {
+        let departments = self
+            .coll
+            .distinct("requestedDepartmentId", doc! {"status": QUEUED})
+            .await?;
+        let mut scopes: Vec<QueueScope> = departments
+            .into_iter()
+            .filter_map(|d| d.as_str().map(|d| QueueScope::Department(d.to_string())))
+            .collect();
+        // Projected, so read untyped: the record's required fields are left out.
+        if self
+            .coll
+            .clone_with_type::<Document>()
+            .find_one(doc! {"status": QUEUED, "requestedDepartmentId": {"$exists": false}})
+            .projection(doc! {"_id": 1})
+            .await?
+            .is_some()
+        {
+            scopes.push(QueueScope::NoDepartment);
+        }
+        Ok(scopes)
     }
 
     pub async fn list(

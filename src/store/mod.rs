@@ -11,6 +11,7 @@
 
 pub mod assignments;
 pub mod auto_distribution;
+mod claim;
 pub mod department_agents;
 mod department_save;
 pub mod departments;

@@ -53,7 +53,7 @@ fn describe() {
     );
     metrics::describe_counter!(
         ROUTING_DECISIONS,
-        "Routing decisions by routing method and outcome (open, queued, no_agent)"
+        "Routing decisions by routing method and outcome (open, queued, no_agent; dequeued when a waiting chat gets an agent)"
     );
     metrics::describe_gauge!(OPEN_ASSIGNMENTS, "Open chat assignments");
     metrics::describe_counter!(MONGODB_ERRORS, "MongoDB driver errors by kind");
@@ -82,7 +82,8 @@ pub fn record_http_request(route: &str, method: &str, status: u16, elapsed: Dura
 }
 
 /// One routing decision. `method` is the department's routing method
-/// (e.g. `Auto_Selection`), `outcome` one of `open`, `queued`, `no_agent`.
+/// (e.g. `Auto_Selection`), `outcome` one of `open`, `queued`, `no_agent`, or `dequeued` when a
+/// waiting chat gets an agent.
 pub fn record_routing_decision(method: &str, outcome: &str) {
     metrics::counter!(
         ROUTING_DECISIONS,

@@ -342,3 +342,36 @@ pub fn unreachable_database_settings() -> Settings {
     settings.mongo.connect_timeout_ms = 300;
     settings
 }
+
+/// A numeric field as Rocket.Chat data may store it (int32, int64 or
+/// double); 0 when absent.
+pub fn number(d: &mongodb::bson::Document, key: &str) -> i64 {
+    match d.get(key) {
+        Some(mongodb::bson::Bson::Int32(n)) => i64::from(*n),
+        Some(mongodb::bson::Bson::Int64(n)) => *n,
+        Some(mongodb::bson::Bson::Double(f)) => *f as i64,
+        _ => 0,
+    }
+}
+
+impl TestApp {
+    /// Open assignments per agent, straight from the database.
+    pub async fn open_per_agent(&self) -> std::collections::HashMap<String, i64> {
+        use futures::TryStreamExt;
+        let open: Vec<mongodb::bson::Document> = self
+            .db
+            .collection::<mongodb::bson::Document>("switchboard_assignments")
+            .find(mongodb::bson::doc! {"status": "open"})
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
+        let mut out = std::collections::HashMap::new();
+        for a in open {
+            *out.entry(a.get_str("agentId").unwrap().to_string())
+                .or_insert(0) += 1;
+        }
+        out
+    }
+}

@@ -20,6 +20,7 @@ mod openapi;
 mod operations;
 mod permissions;
 mod presence;
+mod queue;
 mod routing;
 mod routing_scale;
 mod startup;

@@ -10,7 +10,7 @@ use crate::helpers::{
 
 /// The value of the sample whose line starts with `name{` and contains
 /// every label in `labels`; 0 when there is none yet.
-fn sample(text: &str, name: &str, labels: &[&str]) -> f64 {
+pub(crate) fn sample(text: &str, name: &str, labels: &[&str]) -> f64 {
     text.lines()
         .filter(|l| l.starts_with(&format!("{name}{{")))
         .filter(|l| labels.iter().all(|label| l.contains(label)))
@@ -18,7 +18,7 @@ fn sample(text: &str, name: &str, labels: &[&str]) -> f64 {
         .sum()
 }
 
-async fn scrape(address: &str) -> String {
+pub(crate) async fn scrape(address: &str) -> String {
     let response = reqwest::get(format!("{address}/metrics")).await.unwrap();
     assert_eq!(response.status().as_u16(), 200);
     let content_type = response.headers()["content-type"]

@@ -6,7 +6,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    TestApp, assert_bad_request, assert_forbidden, assert_unauthenticated, spawn_app,
+    TestApp, assert_bad_request, assert_forbidden, assert_unauthenticated, number, spawn_app,
     spawn_app_with,
 };
 
@@ -79,22 +79,14 @@ pub async fn set_limit(app: &TestApp, agent: &str, limit: u32) {
     assert_eq!(a.status, 200, "{:?}", a.body);
 }
 
-async fn link(app: &TestApp, department: &str, agent: &str) -> Document {
+/// The stored link of an agent to a department.
+pub async fn link(app: &TestApp, department: &str, agent: &str) -> Document {
     app.db
         .collection::<Document>("rocketchat_livechat_department_agents")
         .find_one(doc! {"departmentId": department, "agentId": agent})
         .await
         .unwrap()
         .expect("the link exists")
-}
-
-fn number(d: &Document, key: &str) -> i64 {
-    match d.get(key) {
-        Some(mongodb::bson::Bson::Int32(n)) => i64::from(*n),
-        Some(mongodb::bson::Bson::Int64(n)) => *n,
-        Some(mongodb::bson::Bson::Double(f)) => *f as i64,
-        _ => 0,
-    }
 }
 
 #[tokio::test]
@@ -264,9 +256,16 @@ async fn an_agent_never_exceeds_its_own_limit_and_closing_frees_the_slot() {
     set_limit(&app, &b, 1).await;
     let fourth = route(&app, "v4", Some(&d)).await;
     assert_eq!(fourth["status"], "queued");
+    // Closing frees Ann's slot, and the chat waiting for it takes it.
     close(&app, first["_id"].as_str().unwrap()).await;
-    let fifth = route(&app, "v5", Some(&d)).await;
-    assert_eq!(fifth["username"], "ann");
+    let path = format!(
+        "/api/v1/livechat/assignments/{}",
+        fourth["_id"].as_str().unwrap()
+    );
+    let fourth = app.get(&path, &app.admin).await.body["assignment"].clone();
+    assert_eq!(fourth["status"], "open");
+    assert_eq!(fourth["username"], "ann");
+    assert_eq!(route(&app, "v5", Some(&d)).await["status"], "queued");
 }
 
 #[tokio::test]

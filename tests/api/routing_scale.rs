@@ -7,32 +7,22 @@ use mongodb::bson::{Document, doc};
 use serde_json::json;
 use switchboard::domain::routing::Method;
 
-use crate::helpers::{TestApp, fresh_db_name, spawn_instance, test_settings};
+use crate::helpers::{TestApp, fresh_db_name, number, spawn_instance, test_settings};
 use crate::routing::{department, set_limit};
 
-fn number(d: &Document, key: &str) -> i64 {
-    match d.get(key) {
-        Some(mongodb::bson::Bson::Int32(n)) => i64::from(*n),
-        Some(mongodb::bson::Bson::Int64(n)) => *n,
-        Some(mongodb::bson::Bson::Double(f)) => *f as i64,
-        _ => 0,
-    }
-}
-
-async fn open_per_agent(app: &TestApp) -> HashMap<String, i64> {
-    let mut cursor = app
-        .db
-        .collection::<Document>("switchboard_assignments")
-        .find(doc! {"status": "open"})
-        .await
-        .unwrap();
-    let mut out = HashMap::new();
-    while let Some(a) = cursor.next().await {
-        let a = a.unwrap();
-        *out.entry(a.get_str("agentId").unwrap().to_string())
-            .or_insert(0) += 1;
-    }
-    out
+/// Closes the assignments through the instances in turn, 64 at a time.
+async fn close_all(instances: &[&TestApp], ids: Vec<String>) {
+    futures::stream::iter(ids.into_iter().enumerate())
+        .map(|(i, id)| {
+            let app = instances[i % instances.len()];
+            async move {
+                let path = format!("/api/v1/livechat/assignments/{id}/close");
+                assert_eq!(app.post(&path, &app.admin, json!({})).await.status, 200);
+            }
+        })
+        .buffer_unordered(64)
+        .collect::<Vec<()>>()
+        .await;
 }
 
 /// Three instances on one database, 500 routing requests from 64
@@ -89,7 +79,7 @@ async fn three_instances_never_push_an_agent_over_its_limit() {
             opened, capacity,
             "burst {burst}: all capacity is used, no more"
         );
-        let open = open_per_agent(&first).await;
+        let open = first.open_per_agent().await;
         for (agent, n) in &open {
             assert!(
                 *n <= limits[agent],
@@ -97,23 +87,17 @@ async fn three_instances_never_push_an_agent_over_its_limit() {
                 limits[agent]
             );
         }
-        // Free every slot before the next burst, through all instances.
-        let ids: Vec<String> = answers
-            .iter()
-            .filter(|a| a["status"] == "open")
-            .map(|a| a["_id"].as_str().unwrap().to_string())
-            .collect();
-        futures::stream::iter(ids.into_iter().enumerate())
-            .map(|(i, id)| {
-                let app = instances[i % 3];
-                async move {
-                    let path = format!("/api/v1/livechat/assignments/{id}/close");
-                    assert_eq!(app.post(&path, &app.admin, json!({})).await.status, 200);
-                }
-            })
-            .buffer_unordered(64)
-            .collect::<Vec<()>>()
-            .await;
+        // Free every slot before the next burst, through all instances:
+        // first the waiting chats, so no freed slot is handed to them,
+        // then the open ones.
+        for status in ["queued", "open"] {
+            let ids: Vec<String> = answers
+                .iter()
+                .filter(|a| a["status"] == status)
+                .map(|a| a["_id"].as_str().unwrap().to_string())
+                .collect();
+            close_all(&instances, ids).await;
+        }
     }
     assert_eq!(requests, 500);
     let links = first
@@ -139,7 +123,7 @@ async fn three_instances_never_push_an_agent_over_its_limit() {
         )
         .await as i64;
     assert_eq!(with_agent, routed);
-    assert!(open_per_agent(&first).await.is_empty());
+    assert!(first.open_per_agent().await.is_empty());
 }
 
 /// A department of 10,000 agents: the choice is made through an index,

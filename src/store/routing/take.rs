@@ -2,57 +2,7 @@
 
 use super::*;
 
-/// How often one take may lose its candidate to a concurrent take before
-/// it gives up (each loss means another decision just succeeded).
-const MAX_CLAIMS: usize = 256;
-
-/// One compare-and-set take: the best document by `sort` among those
-/// matching `query`, updated only if its `seq_field` is unchanged and it
-/// still matches.
-struct Claim {
-    query: Document,
-    sort: Document,
-    hint: Option<Document>,
-    seq_field: &'static str,
-    update: mongodb::options::UpdateModifications,
-    projection: Option<Document>,
-}
-
-/// Reads the best candidate, then claims it only if nobody took it in
-/// between, retrying with the next best otherwise; answers the claimed
-/// document as it was before the update. A sorted findOneAndUpdate alone
-/// is not enough: not every server re-sorts after a concurrent write to
-/// the chosen document (SecantusDB does not).
-async fn claim(coll: &Collection<Document>, c: Claim) -> Result<Option<Document>, Error> {
-    for _ in 0..MAX_CLAIMS {
-        let mut find = coll.find_one(c.query.clone()).sort(c.sort.clone());
-        if let Some(hint) = &c.hint {
-            find = find.hint(mongodb::options::Hint::Keys(hint.clone()));
-        }
-        let Some(candidate) = find.await? else {
-            return Ok(None);
-        };
-        let mut guard = c.query.clone();
-        guard.insert("_id", candidate.get("_id").cloned().unwrap_or(Bson::Null));
-        guard.insert(
-            c.seq_field,
-            candidate
-                .get(c.seq_field)
-                .cloned()
-                .unwrap_or_else(|| Bson::Document(doc! {"$exists": false})),
-        );
-        let mut update = coll
-            .find_one_and_update(guard, c.update.clone())
-            .return_document(ReturnDocument::Before);
-        if let Some(p) = &c.projection {
-            update = update.projection(p.clone());
-        }
-        if let Some(before) = update.await? {
-            return Ok(Some(before));
-        }
-    }
-    Ok(None)
-}
+use crate::store::claim::{Claim, claim};
 
 impl Routing {
     /// The filter, update, sort and index of a take.
@@ -151,6 +101,7 @@ impl Routing {
                 seq_field: "takeSeq",
                 update: mongodb::options::UpdateModifications::Pipeline(vec![update]),
                 projection: None,
+                return_document: ReturnDocument::Before,
             },
         )
         .await?;
@@ -237,6 +188,7 @@ impl Routing {
                 projection: Some(doc! {
                     "username": 1, "livechatCount": 1, "openLivechats": 1, "lastRoutingTime": 1,
                 }),
+                return_document: ReturnDocument::Before,
             },
         )
         .await?;

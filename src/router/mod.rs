@@ -2,13 +2,17 @@
 //! of `domain::routing` through the atomic steps of `store::routing` and
 //! records every decision as an assignment.
 
+mod queue;
+
+pub use queue::spawn_drainer;
+
 use crate::config::RoutingSettings;
 use crate::domain::auto_distribution::AutoDistributionConfig;
 use crate::domain::id::new_id;
 use crate::domain::routing::{Method, Pick, backup_path};
 use crate::error::Error;
 use crate::store::Store;
-use crate::store::assignments::{AssignmentDoc, OPEN, QUEUED};
+use crate::store::assignments::{AssignmentDoc, OPEN, QUEUED, QueueScope};
 use crate::store::routing::{DepartmentRules, TakeFilter};
 use crate::telemetry::metrics;
 
@@ -37,6 +41,13 @@ pub struct Policies {
 }
 
 impl Policies {
+    /// The stored configuration, read fresh so a change on any instance
+    /// applies to the next decision everywhere.
+    pub async fn load(store: &Store, settings: &RoutingSettings) -> Result<Policies, Error> {
+        let config = store.auto_distribution().load().await?;
+        Ok(Policies::from_config(config, settings))
+    }
+
     /// Switchboard's defaults: least-served, no preference, no backups,
     /// the configured global limit.
     pub fn defaults(settings: &RoutingSettings) -> Policies {
@@ -118,8 +129,17 @@ impl<'a> Router<'a> {
     /// and records a new one (`open` with an agent, or `queued`).
     pub async fn route(&self, request: RouteRequest) -> Result<Routed, Error> {
         let assignments = self.store.assignments();
-        if let Some(open) = assignments.open_for_visitor(&request.visitor_token).await? {
-            return Ok(Routed::Existing(open));
+        if let Some(live) = assignments.live_for_visitor(&request.visitor_token).await? {
+            // Asking again while queued: try that chat again now.
+            if live.status == QUEUED
+                && self.policies.enabled()
+                && let queue::Next::Served(served) = self
+                    .serve_next(&QueueScope::of(&live), Some(&live.id))
+                    .await?
+            {
+                return Ok(Routed::Existing(*served));
+            }
+            return Ok(Routed::Existing(live));
         }
         let requested = match &request.department_id {
             Some(id) => Some(self.store.routing().department(id).await?.ok_or_else(|| {
@@ -152,6 +172,7 @@ impl<'a> Router<'a> {
         if chosen.is_none() && !request.record_queued {
             return Ok(Routed::NoAgent);
         }
+        let now = mongodb::bson::DateTime::now();
         let record = AssignmentDoc {
             id: new_id(),
             visitor_token: request.visitor_token.clone(),
@@ -184,8 +205,10 @@ impl<'a> Router<'a> {
                     ),
                     None => "queued: no eligible agent with room".to_string(),
                 }),
-            created_at: mongodb::bson::DateTime::now(),
+            created_at: now,
+            routed_at: chosen.is_some().then_some(now),
             closed_at: None,
+            active: Some(true),
         };
         if assignments.insert(&record).await? {
             return Ok(Routed::New(record));
@@ -195,10 +218,10 @@ impl<'a> Router<'a> {
         if let Some(c) = &chosen {
             self.cancel(c).await?;
         }
-        match assignments.open_for_visitor(&request.visitor_token).await? {
-            Some(open) => Ok(Routed::Existing(open)),
+        match assignments.live_for_visitor(&request.visitor_token).await? {
+            Some(live) => Ok(Routed::Existing(live)),
             None => Err(Error::Unexpected(anyhow::anyhow!(
-                "assignment for visitor refused as duplicate but none is open"
+                "assignment for visitor refused as duplicate but none is live"
             ))),
         }
     }
@@ -420,12 +443,14 @@ impl<'a> Router<'a> {
     }
 
     /// Closes an assignment; the first close of an open one frees the
-    /// agent's slot, a repeated close changes nothing.
+    /// agent's slot and hands it the oldest chat waiting for it, a repeated
+    /// close changes nothing.
     pub async fn close(&self, id: &str) -> Result<Option<AssignmentDoc>, Error> {
         let assignments = self.store.assignments();
         if let Some(closed) = assignments.close(id).await? {
             if let Some(agent) = closed.agent_id.as_deref() {
                 self.release(agent, closed.department_id.as_deref()).await?;
+                self.drain_after_close(&closed).await;
             }
             return Ok(Some(closed));
         }
