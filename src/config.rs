@@ -43,6 +43,7 @@ pub struct HttpSettings {
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct MongoSettings {
+    pub transactions: bool,
     pub server_selection_timeout_ms: u64,
     pub connect_timeout_ms: u64,
 }

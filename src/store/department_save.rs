@@ -28,9 +28,9 @@ use crate::domain::user::{ROLE_AGENT, User};
 use crate::error::Error;
 
 const MAX_ATTEMPTS: u32 = 20;
-const TXN_UNKNOWN: u8 = 0;
+pub(super) const TXN_UNKNOWN: u8 = 0;
 const TXN_SUPPORTED: u8 = 1;
-const TXN_UNSUPPORTED: u8 = 2;
+pub(super) const TXN_UNSUPPORTED: u8 = 2;
 
 /// Runs a driver action inside the session when there is one.
 macro_rules! run {

@@ -70,7 +70,11 @@ impl Store {
         Ok(Store {
             client,
             db,
-            transactions: Arc::new(AtomicU8::new(0)),
+            transactions: Arc::new(AtomicU8::new(if settings.mongo.transactions {
+                department_save::TXN_UNKNOWN
+            } else {
+                department_save::TXN_UNSUPPORTED
+            })),
         })
     }
 

@@ -7,6 +7,7 @@ mod containers;
 mod departments_agents;
 mod departments_create;
 mod departments_read;
+mod departments_stepwise;
 mod departments_support;
 mod departments_update;
 mod distribution;
