@@ -8,11 +8,12 @@ pub use queue::spawn_drainer;
 
 use crate::config::RoutingSettings;
 use crate::domain::auto_distribution::AutoDistributionConfig;
-use crate::domain::id::new_id;
 use crate::domain::routing::{Method, Pick, backup_path};
 use crate::error::Error;
 use crate::store::Store;
-use crate::store::assignments::{AssignmentDoc, OPEN, QUEUED, QueueScope};
+use crate::store::assignments::{
+    AssignmentDoc, NewAssignment, Outcome, QUEUED, QueueScope, Served,
+};
 use crate::store::routing::{DepartmentRules, TakeFilter};
 use crate::telemetry::metrics;
 
@@ -110,6 +111,19 @@ struct Chosen {
     reason: String,
 }
 
+impl Chosen {
+    /// The record's view of this choice.
+    fn served(&self) -> Served {
+        Served {
+            agent_id: self.pick.agent_id.clone(),
+            username: self.pick.username.clone(),
+            department_id: self.department_id.clone(),
+            method: self.method.as_str().to_string(),
+            reason: self.reason.clone(),
+        }
+    }
+}
+
 pub struct Router<'a> {
     store: &'a Store,
     settings: &'a RoutingSettings,
@@ -172,30 +186,11 @@ impl<'a> Router<'a> {
         if chosen.is_none() && !request.record_queued {
             return Ok(Routed::NoAgent);
         }
-        let now = mongodb::bson::DateTime::now();
-        let record = AssignmentDoc {
-            id: new_id(),
-            visitor_token: request.visitor_token.clone(),
-            room_id: request.room_id.clone(),
-            department_id: chosen
-                .as_ref()
-                .and_then(|c| c.department_id.clone())
-                .or_else(|| request.department_id.clone()),
-            requested_department_id: request.department_id.clone(),
-            agent_id: chosen.as_ref().map(|c| c.pick.agent_id.clone()),
-            username: chosen.as_ref().map(|c| c.pick.username.clone()),
-            agent_name: None,
-            status: if chosen.is_some() { OPEN } else { QUEUED }.to_string(),
-            method: chosen
-                .as_ref()
-                .map(|c| c.method)
-                .unwrap_or(policy_method)
-                .as_str()
-                .to_string(),
-            reason: chosen
-                .as_ref()
-                .map(|c| c.reason.clone())
-                .unwrap_or_else(|| match &requested {
+        let outcome = match &chosen {
+            Some(c) => Outcome::Served(c.served()),
+            None => Outcome::Queued {
+                method: policy_method.as_str().to_string(),
+                reason: match &requested {
                     _ if !self.policies.enabled() => {
                         "queued: auto distribution is disabled".to_string()
                     }
@@ -204,14 +199,17 @@ impl<'a> Router<'a> {
                         d.name
                     ),
                     None => "queued: no eligible agent with room".to_string(),
-                }),
-            created_at: now,
-            routed_at: chosen.is_some().then_some(now),
-            closed_at: None,
-            active: Some(true),
+                },
+            },
         };
-        if assignments.insert(&record).await? {
-            return Ok(Routed::New(record));
+        let record = NewAssignment {
+            visitor_token: request.visitor_token.clone(),
+            room_id: request.room_id.clone(),
+            requested_department_id: request.department_id.clone(),
+            outcome,
+        };
+        if let Some(recorded) = assignments.insert(record).await? {
+            return Ok(Routed::New(recorded));
         }
         // The same visitor was routed concurrently: give back this
         // decision's reservation and answer the other one.

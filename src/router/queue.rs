@@ -70,11 +70,8 @@ impl Router<'_> {
             .num_seconds()
             .max(0);
         let served = Served {
-            agent_id: chosen.pick.agent_id.clone(),
-            username: chosen.pick.username.clone(),
-            department_id: chosen.department_id.clone(),
-            method: chosen.method.as_str().to_string(),
             reason: format!("{}; taken from the queue after {waited} s", chosen.reason),
+            ..chosen.served()
         };
         match assignments.serve_locked(&locked, served).await? {
             Some(doc) => {

@@ -93,6 +93,22 @@ pub struct Served {
     pub reason: String,
 }
 
+/// A routing decision to record.
+#[derive(Debug, Clone)]
+pub struct NewAssignment {
+    pub visitor_token: String,
+    pub room_id: Option<String>,
+    pub requested_department_id: Option<String>,
+    pub outcome: Outcome,
+}
+
+/// What a decision found: an agent, or a place in the queue.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Served(Served),
+    Queued { method: String, reason: String },
+}
+
 /// How long a drainer's lock on a queued chat holds before another
 /// drainer may take the chat over (a drainer that died mid-decision).
 const LOCK_SECONDS: i64 = 30;
@@ -150,12 +166,48 @@ impl Assignments {
         }
     }
 
-    /// Inserts the record; `Ok(false)` when the visitor already has a live
+    /// Records a new decision; `None` when the visitor already has a live
     /// assignment (a unique index refused this one).
-    pub async fn insert(&self, doc: &AssignmentDoc) -> Result<bool, Error> {
-        match self.coll.insert_one(doc).await {
-            Ok(_) => Ok(true),
-            Err(e) if super::is_duplicate_key(&e) => Ok(false),
+    pub async fn insert(&self, new: NewAssignment) -> Result<Option<AssignmentDoc>, Error> {
+        let created = now();
+        let (status, department_id, served, method, reason) = match new.outcome {
+            Outcome::Served(s) => (
+                OPEN,
+                s.department_id
+                    .clone()
+                    .or(new.requested_department_id.clone()),
+                Some((s.agent_id, s.username)),
+                s.method,
+                s.reason,
+            ),
+            Outcome::Queued { method, reason } => (
+                QUEUED,
+                new.requested_department_id.clone(),
+                None,
+                method,
+                reason,
+            ),
+        };
+        let doc = AssignmentDoc {
+            id: crate::domain::id::new_id(),
+            visitor_token: new.visitor_token,
+            room_id: new.room_id,
+            department_id,
+            requested_department_id: new.requested_department_id,
+            routed_at: served.is_some().then_some(created),
+            agent_id: served.as_ref().map(|(id, _)| id.clone()),
+            username: served.map(|(_, name)| name),
+            agent_name: None,
+            status: status.to_string(),
+            method,
+            reason,
+            created_at: created,
+            closed_at: None,
+            active: Some(true),
+        };
+        match self.coll.insert_one(&doc).await {
+            Ok(_) => Ok(Some(doc)),
+            Err(e) if super::is_duplicate_key(&e) => Ok(None),
             Err(e) => Err(e.into()),
         }
     }
