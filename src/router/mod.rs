@@ -164,7 +164,10 @@ impl<'a> Router<'a> {
         let chosen = match &requested {
             _ if !self.policies.enabled() => None,
             Some(department) => self.choose_in_chain(department, &request).await?,
-            None => self.choose_without_department().await?,
+            None => {
+                self.choose_without_department(&request.visitor_token)
+                    .await?
+            }
         };
         let outcome = match (&chosen, request.record_queued) {
             (Some(_), _) => "open",
@@ -364,27 +367,36 @@ impl<'a> Router<'a> {
         }
     }
 
-    async fn choose_without_department(&self) -> Result<Option<Chosen>, Error> {
-        let routing = self.store.routing();
+    /// Without a department: the visitor's last agent when the global
+    /// preference says so and it can take the chat, else the agent with
+    /// the lowest `livechatCount`.
+    async fn choose_without_department(
+        &self,
+        visitor_token: &str,
+    ) -> Result<Option<Chosen>, Error> {
+        if self.policies.last_chatted_preferred()
+            && let Some(previous) = self.store.assignments().last_served(visitor_token).await?
+            && let Some(agent) = previous.agent_id.as_deref()
+            && let Some(Ok(pick)) = self.take_and_reserve_user(&[], Some(agent)).await?
+        {
+            let reason = format!(
+                "last-chatted agent preferred: {} served this visitor before",
+                pick.username
+            );
+            return Ok(Some(Chosen {
+                pick,
+                department_id: None,
+                method: Method::LeastServed,
+                reason,
+            }));
+        }
         let mut skipped: Vec<String> = Vec::new();
         for _ in 0..MAX_TRIES {
-            let Some(mut pick) = routing
-                .take_user(self.settings.exclude_away, &skipped)
-                .await?
-            else {
+            let Some(pick) = self.take_and_reserve_user(&skipped, None).await? else {
                 return Ok(None);
             };
-            match routing
-                .reserve_agent(
-                    &pick.agent_id,
-                    self.policies.global_limit,
-                    self.settings.exclude_away,
-                )
-                .await?
-            {
-                Some(reserved) => {
-                    routing.publish_load(&pick.agent_id, reserved, true).await?;
-                    pick.limit = reserved.limit;
+            match pick {
+                Ok(pick) => {
                     let reason = format!(
                         "least served without a department: {} had the lowest livechatCount ({})",
                         pick.username, pick.count_before
@@ -396,13 +408,45 @@ impl<'a> Router<'a> {
                         reason,
                     }));
                 }
-                None => {
-                    routing.untake_user(&pick.agent_id).await?;
-                    skipped.push(pick.agent_id);
-                }
+                Err(full) => skipped.push(full),
             }
         }
         Ok(None)
+    }
+
+    /// Takes the best eligible user not skipped (or only `only`) and
+    /// reserves its slot: `None` when nobody is left, `Some(Err(agent))`
+    /// when the taken agent had no room (its take is undone).
+    async fn take_and_reserve_user(
+        &self,
+        skipped: &[String],
+        only: Option<&str>,
+    ) -> Result<Option<Result<Pick, String>>, Error> {
+        let routing = self.store.routing();
+        let Some(mut pick) = routing
+            .take_user(self.settings.exclude_away, skipped, only)
+            .await?
+        else {
+            return Ok(None);
+        };
+        match routing
+            .reserve_agent(
+                &pick.agent_id,
+                self.policies.global_limit,
+                self.settings.exclude_away,
+            )
+            .await?
+        {
+            Some(reserved) => {
+                routing.publish_load(&pick.agent_id, reserved, true).await?;
+                pick.limit = reserved.limit;
+                Ok(Some(Ok(pick)))
+            }
+            None => {
+                routing.untake_user(&pick.agent_id).await?;
+                Ok(Some(Err(pick.agent_id)))
+            }
+        }
     }
 
     /// Frees the agent's slot (and its department slot).

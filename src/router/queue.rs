@@ -60,7 +60,10 @@ impl Router<'_> {
                 Some(department) => self.choose_in_chain(&department, &request).await?,
                 None => None,
             },
-            QueueScope::NoDepartment => self.choose_without_department().await?,
+            QueueScope::NoDepartment => {
+                self.choose_without_department(&waiting.visitor_token)
+                    .await?
+            }
         };
         let Some(chosen) = chosen else {
             assignments.unlock(&locked).await?;

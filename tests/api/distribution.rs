@@ -291,6 +291,42 @@ async fn the_last_chatted_agent_is_preferred_while_eligible() {
     assert_eq!(route(&app, "returning", Some(&d)).await["username"], "bob");
 }
 
+/// Without a department the global preference applies: a returning
+/// visitor goes back to its agent rather than the lowest `livechatCount`.
+#[tokio::test]
+async fn without_a_department_the_global_last_chatted_preference_applies() {
+    let app = spawn_app().await;
+    let (_, a_creds) = app.available_agent("ann").await;
+    app.available_agent("bob").await;
+    configure(
+        &app,
+        json!({"isLastChattedAgentPreferredForAutoDistribution": true}),
+    )
+    .await;
+    let first = route(&app, "returning", None).await;
+    assert_eq!(first["username"], "ann");
+    close(&app, first["_id"].as_str().unwrap()).await;
+    // By livechatCount Bob is next; the returning visitor gets Ann back.
+    let again = route(&app, "returning", None).await;
+    assert_eq!(again["username"], "ann");
+    assert!(
+        again["reason"].as_str().unwrap().contains("last-chatted"),
+        "{again:?}"
+    );
+    close(&app, again["_id"].as_str().unwrap()).await;
+    assert_eq!(route(&app, "new", None).await["username"], "bob");
+    // An agent that cannot take it is passed over.
+    app.post(
+        "/api/v1/livechat/agent.status",
+        &a_creds,
+        json!({"status": "not-available"}),
+    )
+    .await;
+    let back = route(&app, "returning", None).await;
+    assert_eq!(back["username"], "bob", "{back:?}");
+    assert!(back["reason"].as_str().unwrap().contains("least served"));
+}
+
 #[tokio::test]
 async fn backups_are_tried_in_order_following_chains_without_looping() {
     let app = spawn_app().await;

@@ -116,6 +116,10 @@ pub async fn spawn_instance(settings: Settings) -> TestApp {
     let db = client.default_database().expect("the URL names a database");
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        // Drop idle connections well before the server's 5 s keep-alive
+        // closes them: a request sent on a connection the server is closing
+        // at that instant fails with IncompleteMessage.
+        .pool_idle_timeout(std::time::Duration::from_secs(1))
         .build()
         .unwrap();
     let mut app = TestApp {

@@ -160,6 +160,7 @@ impl Routing {
         &self,
         exclude_away: bool,
         skip_agents: &[String],
+        only_agent: Option<&str>,
     ) -> Result<Option<Pick>, Error> {
         let excluded: Vec<&str> = if exclude_away {
             vec!["offline", "away"]
@@ -172,7 +173,9 @@ impl Routing {
             "active": true,
             "status": {"$nin": excluded},
         };
-        if !skip_agents.is_empty() {
+        if let Some(agent) = only_agent {
+            query.insert("_id", agent);
+        } else if !skip_agents.is_empty() {
             query.insert("_id", doc! {"$nin": skip_agents});
         }
         let before = claim(
