@@ -79,6 +79,10 @@ pub struct LogSettings {
     pub format: LogFormat,
 }
 
+/// The shortest queue sweep interval: below it every instance would
+/// query the database almost continuously (likely a value meant in seconds).
+const MIN_QUEUE_INTERVAL_MS: u64 = 10;
+
 /// Rocket.Chat's environment variable names and the keys they set.
 const ROCKETCHAT_NAMES: &[(&str, &str)] = &[
     ("MONGO_URL", "mongo_url"),
@@ -257,6 +261,11 @@ impl Settings {
                 "http.max_body_bytes: must be greater than 0".into(),
             ));
         }
+        if (1..MIN_QUEUE_INTERVAL_MS).contains(&self.routing.queue_interval_ms) {
+            return Err(ConfigError(format!(
+                "routing.queue_interval_ms: must be 0 (no periodic sweep) or at least {MIN_QUEUE_INTERVAL_MS}"
+            )));
+        }
         for origin in &self.http.cors_origins {
             let valid = origin == "*"
                 || origin.parse::<actix_web::http::Uri>().is_ok_and(|u| {
@@ -364,6 +373,19 @@ mod tests {
         )]))
         .unwrap_err();
         assert!(error.to_string().contains("http.cors_origins"), "{error}");
+    }
+
+    #[test]
+    fn a_queue_sweep_faster_than_10_ms_is_refused_but_0_turns_it_off() {
+        let error = Settings::load_from(env_of(&[("SWITCHBOARD_ROUTING__QUEUE_INTERVAL_MS", "5")]))
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("routing.queue_interval_ms"),
+            "{error}"
+        );
+        let off = Settings::load_from(env_of(&[("SWITCHBOARD_ROUTING__QUEUE_INTERVAL_MS", "0")]))
+            .unwrap();
+        assert_eq!(off.routing.queue_interval_ms, 0);
     }
 
     #[test]
