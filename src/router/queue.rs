@@ -1,5 +1,6 @@
 //! The waiting queue: a chat no agent could take is stored `queued`, and
 //! is handed to an agent as soon as one has room — when a chat closes,
+//! when an agent becomes available or gets a higher limit,
 //! when the visitor asks again, and on every instance's periodic sweep
 //! (`routing.queue_interval_ms`), oldest first within each queue.
 //!
@@ -130,6 +131,33 @@ impl Router<'_> {
                 tracing::warn!(error = %error_chain_fmt(&e), "draining the queue after a close failed");
                 return;
             }
+        }
+    }
+}
+
+impl Router<'_> {
+    /// After an agent gained room (came online, became available, got a
+    /// higher limit): the queues of its enabled departments, then chats
+    /// that asked for no department. The change itself has succeeded, so
+    /// a failure here is logged and left to the next sweep.
+    pub async fn drain_for_agent(&self, agent_id: &str) {
+        let drained = async {
+            let links = self
+                .store
+                .department_agents()
+                .of_agent(agent_id, true)
+                .await?;
+            let scopes = links
+                .into_iter()
+                .map(|l| QueueScope::Department(l.department_id))
+                .chain([QueueScope::NoDepartment]);
+            for scope in scopes {
+                self.drain(&scope).await?;
+            }
+            Ok::<(), Error>(())
+        };
+        if let Err(e) = drained.await {
+            tracing::warn!(error = %error_chain_fmt(&e), agent_id, "placing waiting chats for an agent failed");
         }
     }
 }

@@ -74,6 +74,19 @@ pub(crate) async fn policies(state: &AppState) -> Result<Policies, Error> {
     Policies::load(&state.store, &state.settings.routing).await
 }
 
+/// Hands waiting chats to an agent that may just have gained room. The
+/// change that gave it room has succeeded, so a failure here is logged
+/// and left to the next sweep.
+pub(crate) async fn place_waiting_chats(state: &AppState, agent_id: &str) {
+    match policies(state).await {
+        Ok(p) => router(state, p).drain_for_agent(agent_id).await,
+        Err(e) => tracing::warn!(
+            error = %crate::error::error_chain_fmt(&e),
+            "reading the distribution settings to place waiting chats failed"
+        ),
+    }
+}
+
 #[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 pub struct CreateBody {
     #[serde(rename = "visitorToken")]

@@ -191,6 +191,9 @@ pub async fn agent_status(
         .store
         .set_livechat_status(&agent.id, status, !state.settings.routing.strict_counts)
         .await?;
+    if status == LivechatStatus::Available {
+        crate::routes::assignments::place_waiting_chats(&state, &agent.id).await;
+    }
     Ok(HttpResponse::Ok().json(json!({"status": status.as_str(), "success": true})))
 }
 
@@ -232,5 +235,6 @@ pub async fn update_agent(
         )
         .await?
         .ok_or_else(|| Error::meteor("error-invalid-agent", "The user is not a livechat agent"))?;
+    crate::routes::assignments::place_waiting_chats(&state, &agent.id).await;
     Ok(HttpResponse::Ok().json(json!({"user": UserJson::from(user), "success": true})))
 }

@@ -85,7 +85,7 @@ pub async fn set_status(
             .await?;
     }
     let status: UserStatus = body.status.parse()?;
-    state
+    let user = state
         .store
         .set_user_status(
             &target,
@@ -95,5 +95,8 @@ pub async fn set_status(
         )
         .await?
         .ok_or_else(|| Error::meteor("error-invalid-user", "Invalid user"))?;
+    if status != UserStatus::Offline && user.has_role(crate::domain::user::ROLE_AGENT) {
+        crate::routes::assignments::place_waiting_chats(&state, &target).await;
+    }
     Ok(HttpResponse::Ok().json(json!({"success": true})))
 }

@@ -128,12 +128,24 @@ async fn closing_a_chat_hands_the_freed_slot_to_the_oldest_waiting_chat() {
     );
 }
 
+/// Links the agent to the department: room appears without any of the
+/// events that drain the queue at once.
+async fn link_agent(app: &TestApp, department: &str, agent: &str) {
+    let a = app
+        .post(
+            &format!("/api/v1/livechat/department/{department}/agents"),
+            &app.admin,
+            json!({"upsert": [{"agentId": agent}], "remove": []}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
+}
+
 #[tokio::test]
 async fn a_visitor_asking_again_keeps_one_assignment_and_gets_the_agent_once_one_has_room() {
     let app = app_without_sweep().await;
-    let (ann, ann_creds) = app.available_agent("ann").await;
-    let d = department(&app, "sales", &[(&ann, None, None)]).await;
-    set_available(&app, &ann_creds, false).await;
+    let (ann, _) = app.available_agent("ann").await;
+    let d = department(&app, "sales", &[]).await;
     let waiting = route(&app, "returning", Some(&d)).await;
     assert_eq!(waiting["status"], "queued");
     let again = route(&app, "returning", Some(&d)).await;
@@ -148,7 +160,8 @@ async fn a_visitor_asking_again_keeps_one_assignment_and_gets_the_agent_once_one
         .await;
     assert_eq!(next.status, 400, "{:?}", next.body);
 
-    set_available(&app, &ann_creds, true).await;
+    link_agent(&app, &d, &ann).await;
+    assert_eq!(assignment(&app, &waiting["_id"]).await["status"], "queued");
     let served = route(&app, "returning", Some(&d)).await;
     assert_eq!(served["_id"], waiting["_id"]);
     assert_eq!(served["status"], "open");
@@ -168,8 +181,8 @@ async fn a_visitor_asking_again_keeps_one_assignment_and_gets_the_agent_once_one
 }
 
 #[tokio::test]
-async fn an_agent_becoming_available_is_handed_the_queue_without_anyone_asking() {
-    let app = spawn_app_with(|s| s.routing.queue_interval_ms = 100).await;
+async fn an_agent_becoming_available_takes_the_waiting_chats_at_once() {
+    let app = app_without_sweep().await;
     let (ann, ann_creds) = app.available_agent("ann").await;
     let d = department(&app, "sales", &[(&ann, None, None)]).await;
     set_available(&app, &ann_creds, false).await;
@@ -182,26 +195,46 @@ async fn an_agent_becoming_available_is_handed_the_queue_without_anyone_asking()
 
     set_available(&app, &ann_creds, true).await;
 
-    let ids = [&first["_id"], &second["_id"], &anywhere["_id"]];
-    eventually("every waiting chat placed", || async {
-        let mut seen = Vec::new();
-        for id in ids {
-            seen.push(assignment(&app, id).await);
-        }
-        if seen.iter().all(|a| a["status"] == "open") {
+    let first = assignment(&app, &first["_id"]).await;
+    let second = assignment(&app, &second["_id"]).await;
+    let anywhere = assignment(&app, &anywhere["_id"]).await;
+    for placed in [&first, &second, &anywhere] {
+        assert_eq!(placed["status"], "open", "{placed}");
+        assert_eq!(placed["username"], "ann");
+    }
+    // Oldest first within a queue.
+    assert!(first["routedAt"].as_str().unwrap() <= second["routedAt"].as_str().unwrap());
+}
+
+#[tokio::test]
+async fn raising_an_agents_limit_hands_the_new_room_to_the_waiting_chat() {
+    let app = app_without_sweep().await;
+    let busy = one_busy_agent(&app).await;
+    set_limit(&app, &busy.ann, 2).await;
+    let placed = assignment(&app, &busy.waiting["_id"]).await;
+    assert_eq!(placed["status"], "open", "{placed}");
+    assert_eq!(placed["username"], "ann");
+}
+
+#[tokio::test]
+async fn each_instances_sweep_places_chats_that_no_event_announced() {
+    let app = spawn_app_with(|s| s.routing.queue_interval_ms = 100).await;
+    let (ann, _) = app.available_agent("ann").await;
+    let d = department(&app, "sales", &[]).await;
+    let waiting = route(&app, "w1", Some(&d)).await;
+    assert_eq!(waiting["status"], "queued");
+
+    link_agent(&app, &d, &ann).await;
+
+    eventually("the waiting chat placed by the sweep", || async {
+        let seen = assignment(&app, &waiting["_id"]).await;
+        if seen["status"] == "open" && seen["username"] == "ann" {
             Ok(())
         } else {
-            Err(format!("{seen:?}"))
+            Err(seen.to_string())
         }
     })
     .await;
-    let first = assignment(&app, &first["_id"]).await;
-    let second = assignment(&app, &second["_id"]).await;
-    assert_eq!(first["username"], "ann");
-    assert_eq!(second["username"], "ann");
-    assert_eq!(assignment(&app, &anywhere["_id"]).await["username"], "ann");
-    // Oldest first within a queue.
-    assert!(first["routedAt"].as_str().unwrap() <= second["routedAt"].as_str().unwrap());
 }
 
 #[tokio::test]
