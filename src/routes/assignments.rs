@@ -43,6 +43,9 @@ pub struct AssignmentJson {
     pub routed_at: Option<chrono::DateTime<chrono::Utc>>,
     #[serde(rename = "closedAt", skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// For a queued chat answered alone: its place in its queue (1 = next).
+    #[serde(rename = "queuePosition", skip_serializing_if = "Option::is_none")]
+    pub queue_position: Option<u64>,
 }
 
 impl From<AssignmentDoc> for AssignmentJson {
@@ -61,6 +64,7 @@ impl From<AssignmentDoc> for AssignmentJson {
             created_at: a.created_at.to_chrono(),
             routed_at: a.routed_at.map(|t| t.to_chrono()),
             closed_at: a.closed_at.map(|t| t.to_chrono()),
+            queue_position: None,
         }
     }
 }
@@ -130,8 +134,18 @@ pub async fn create(
             )));
         }
     };
-    Ok(HttpResponse::Ok()
-        .json(json!({"assignment": AssignmentJson::from(assignment), "success": true})))
+    answer_one(&state, assignment).await
+}
+
+/// One assignment as answered alone: a queued one with its place in the
+/// queue.
+async fn answer_one(state: &AppState, a: AssignmentDoc) -> Result<HttpResponse, Error> {
+    let position = state.store.assignments().queue_position(&a).await?;
+    let json = AssignmentJson {
+        queue_position: position,
+        ..AssignmentJson::from(a)
+    };
+    Ok(HttpResponse::Ok().json(json!({"assignment": json, "success": true})))
 }
 
 /// Managers see everything; an agent only its own assignments.
@@ -176,8 +190,7 @@ pub async fn get(
     id: web::Path<String>,
 ) -> Result<HttpResponse, Error> {
     let assignment = find_visible(&state, &caller, &id).await?;
-    Ok(HttpResponse::Ok()
-        .json(json!({"assignment": AssignmentJson::from(assignment), "success": true})))
+    answer_one(&state, assignment).await
 }
 
 #[utoipa::path(post, path = "/api/v1/livechat/assignments/{_id}/close", tag = "routing",

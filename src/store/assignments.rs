@@ -337,6 +337,22 @@ impl Assignments {
         Ok(())
     }
 
+    /// Where a queued chat stands in its queue (1 = next); `None` when it
+    /// is not queued.
+    pub async fn queue_position(&self, a: &AssignmentDoc) -> Result<Option<u64>, Error> {
+        if a.status != QUEUED {
+            return Ok(None);
+        }
+        let mut ahead = doc! {"status": QUEUED, "createdAt": {"$lt": a.created_at}};
+        match QueueScope::of(a) {
+            QueueScope::Department(d) => ahead.insert("requestedDepartmentId", d),
+            QueueScope::NoDepartment => {
+                ahead.insert("requestedDepartmentId", doc! {"$exists": false})
+            }
+        };
+        Ok(Some(self.coll.count_documents(ahead).await? + 1))
+    }
+
     /// Every scope that has queued chats.
     pub async fn queued_scopes(&self) -> Result<Vec<QueueScope>, Error> {
         let departments = self

@@ -238,6 +238,29 @@ async fn each_instances_sweep_places_chats_that_no_event_announced() {
 }
 
 #[tokio::test]
+async fn a_waiting_chat_is_told_its_place_in_its_own_queue() {
+    let app = app_without_sweep().await;
+    let busy = one_busy_agent(&app).await;
+    let d = &busy.department;
+    let second = route(&app, "v3", Some(d)).await;
+    assert_eq!(second["queuePosition"], 2);
+    let elsewhere = route(&app, "v4", None).await;
+    assert_eq!(elsewhere["queuePosition"], 1, "another queue: {elsewhere}");
+    assert_eq!(
+        assignment(&app, &busy.waiting["_id"]).await["queuePosition"],
+        1
+    );
+    assert!(busy.open.get("queuePosition").is_none(), "{}", busy.open);
+
+    close(&app, busy.open["_id"].as_str().unwrap()).await;
+
+    let placed = assignment(&app, &busy.waiting["_id"]).await;
+    assert_eq!(placed["status"], "open");
+    assert!(placed.get("queuePosition").is_none(), "{placed}");
+    assert_eq!(assignment(&app, &second["_id"]).await["queuePosition"], 1);
+}
+
+#[tokio::test]
 async fn a_closed_waiting_chat_leaves_the_queue() {
     let app = app_without_sweep().await;
     let busy = one_busy_agent(&app).await;
