@@ -195,6 +195,14 @@ pub fn backup_path(start: &str, backups_of: impl Fn(&str) -> Vec<String>) -> Vec
     out
 }
 
+/// Why the visitor's previous agent took the chat, in words.
+pub fn explain_last_chatted(pick: &Pick) -> String {
+    format!(
+        "last-chatted agent preferred: {} served this visitor before",
+        pick.username
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ pub use queue::spawn_drainer;
 
 use crate::config::RoutingSettings;
 use crate::domain::auto_distribution::AutoDistributionConfig;
-use crate::domain::routing::{Method, Pick, backup_path};
+use crate::domain::routing::{Method, Pick, backup_path, explain_last_chatted};
 use crate::error::Error;
 use crate::store::Store;
 use crate::store::assignments::{
@@ -95,13 +95,22 @@ pub struct RouteRequest {
     pub record_queued: bool,
 }
 
-/// The answer: a new decision, or the visitor's open assignment.
+/// The answer: a new decision, or the visitor's live (open or queued)
+/// assignment.
 #[derive(Debug, Clone)]
 pub enum Routed {
     New(AssignmentDoc),
     Existing(AssignmentDoc),
     /// No agent could take it and the request asked not to queue it.
     NoAgent,
+}
+
+/// What a reservation undoes when the taken agent has no room.
+enum Taken<'x> {
+    /// The take of this department link.
+    Link(&'x str),
+    /// The take of the agent's user document (no department).
+    User,
 }
 
 struct Chosen {
@@ -169,7 +178,7 @@ impl<'a> Router<'a> {
                     .await?
             }
         };
-        let outcome = match (&chosen, request.record_queued) {
+        let label = match (&chosen, request.record_queued) {
             (Some(_), _) => "open",
             (None, true) => "queued",
             (None, false) => "no_agent",
@@ -184,7 +193,7 @@ impl<'a> Router<'a> {
                 .map(|c| c.method)
                 .unwrap_or(policy_method)
                 .as_str(),
-            outcome,
+            label,
         );
         if chosen.is_none() && !request.record_queued {
             return Ok(Routed::NoAgent);
@@ -295,12 +304,11 @@ impl<'a> Router<'a> {
             if let Some(taken) = routing
                 .take_link(department_id, policy.method, filter)
                 .await?
-                && let Some(pick) = self.reserve(&taken.link_id, taken.pick).await?
+                && let Some(pick) = self
+                    .reserve(Taken::Link(&taken.link_id), taken.pick)
+                    .await?
             {
-                let reason = format!(
-                    "last-chatted agent preferred: {} served this visitor before",
-                    pick.username
-                );
+                let reason = explain_last_chatted(&pick);
                 return Ok(Some(Chosen {
                     pick,
                     department_id: Some(department_id.to_string()),
@@ -324,7 +332,10 @@ impl<'a> Router<'a> {
                 return Ok(None);
             };
             let agent = taken.pick.agent_id.clone();
-            if let Some(pick) = self.reserve(&taken.link_id, taken.pick).await? {
+            if let Some(pick) = self
+                .reserve(Taken::Link(&taken.link_id), taken.pick)
+                .await?
+            {
                 let reason = policy.method.explain(&pick);
                 return Ok(Some(Chosen {
                     pick,
@@ -339,7 +350,7 @@ impl<'a> Router<'a> {
     }
 
     /// Reserves the taken agent's slot, or undoes the take.
-    async fn reserve(&self, link_id: &str, mut pick: Pick) -> Result<Option<Pick>, Error> {
+    async fn reserve(&self, taken: Taken<'_>, mut pick: Pick) -> Result<Option<Pick>, Error> {
         let routing = self.store.routing();
         let global = self.policies.global_limit;
         match routing
@@ -354,7 +365,10 @@ impl<'a> Router<'a> {
                 Ok(Some(pick))
             }
             None => {
-                routing.untake_link(link_id).await?;
+                match taken {
+                    Taken::Link(id) => routing.untake_link(id).await?,
+                    Taken::User => routing.untake_user(&pick.agent_id).await?,
+                }
                 // Make the agent's real load visible so later decisions
                 // skip it without trying.
                 if let Some(reserved) = routing.load_of(&pick.agent_id, global).await? {
@@ -374,79 +388,39 @@ impl<'a> Router<'a> {
         &self,
         visitor_token: &str,
     ) -> Result<Option<Chosen>, Error> {
+        let routing = self.store.routing();
+        let exclude_away = self.settings.exclude_away;
+        let chosen = |pick: Pick, reason: String| Chosen {
+            pick,
+            department_id: None,
+            method: Method::LeastServed,
+            reason,
+        };
         if self.policies.last_chatted_preferred()
             && let Some(previous) = self.store.assignments().last_served(visitor_token).await?
             && let Some(agent) = previous.agent_id.as_deref()
-            && let Some(Ok(pick)) = self.take_and_reserve_user(&[], Some(agent)).await?
+            && let Some(pick) = routing.take_user(exclude_away, &[], Some(agent)).await?
+            && let Some(pick) = self.reserve(Taken::User, pick).await?
         {
-            let reason = format!(
-                "last-chatted agent preferred: {} served this visitor before",
-                pick.username
-            );
-            return Ok(Some(Chosen {
-                pick,
-                department_id: None,
-                method: Method::LeastServed,
-                reason,
-            }));
+            let reason = explain_last_chatted(&pick);
+            return Ok(Some(chosen(pick, reason)));
         }
         let mut skipped: Vec<String> = Vec::new();
         for _ in 0..MAX_TRIES {
-            let Some(pick) = self.take_and_reserve_user(&skipped, None).await? else {
+            let Some(pick) = routing.take_user(exclude_away, &skipped, None).await? else {
                 return Ok(None);
             };
-            match pick {
-                Ok(pick) => {
-                    let reason = format!(
-                        "least served without a department: {} had the lowest livechatCount ({})",
-                        pick.username, pick.count_before
-                    );
-                    return Ok(Some(Chosen {
-                        pick,
-                        department_id: None,
-                        method: Method::LeastServed,
-                        reason,
-                    }));
-                }
-                Err(full) => skipped.push(full),
+            let agent = pick.agent_id.clone();
+            if let Some(pick) = self.reserve(Taken::User, pick).await? {
+                let reason = format!(
+                    "least served without a department: {} had the lowest livechatCount ({})",
+                    pick.username, pick.count_before
+                );
+                return Ok(Some(chosen(pick, reason)));
             }
+            skipped.push(agent);
         }
         Ok(None)
-    }
-
-    /// Takes the best eligible user not skipped (or only `only`) and
-    /// reserves its slot: `None` when nobody is left, `Some(Err(agent))`
-    /// when the taken agent had no room (its take is undone).
-    async fn take_and_reserve_user(
-        &self,
-        skipped: &[String],
-        only: Option<&str>,
-    ) -> Result<Option<Result<Pick, String>>, Error> {
-        let routing = self.store.routing();
-        let Some(mut pick) = routing
-            .take_user(self.settings.exclude_away, skipped, only)
-            .await?
-        else {
-            return Ok(None);
-        };
-        match routing
-            .reserve_agent(
-                &pick.agent_id,
-                self.policies.global_limit,
-                self.settings.exclude_away,
-            )
-            .await?
-        {
-            Some(reserved) => {
-                routing.publish_load(&pick.agent_id, reserved, true).await?;
-                pick.limit = reserved.limit;
-                Ok(Some(Ok(pick)))
-            }
-            None => {
-                routing.untake_user(&pick.agent_id).await?;
-                Ok(Some(Err(pick.agent_id)))
-            }
-        }
     }
 
     /// Frees the agent's slot (and its department slot).

@@ -119,47 +119,50 @@ impl Router<'_> {
     }
 
     /// After a close freed an agent: the queue of the department it served
-    /// in, then chats that asked for no department. The close itself has
-    /// succeeded, so a failure here is logged and left to the next sweep.
+    /// in, then chats that asked for no department.
     pub(super) async fn drain_after_close(&self, closed: &AssignmentDoc) {
-        let mut scopes = vec![QueueScope::NoDepartment];
-        if let Some(d) = &closed.department_id {
-            scopes.insert(0, QueueScope::Department(d.clone()));
+        let department = closed.department_id.clone().map(QueueScope::Department);
+        let scopes = department.into_iter().chain([QueueScope::NoDepartment]);
+        self.drain_after_change(scopes.collect(), "a close").await;
+    }
+
+    /// After an agent gained room (came online, became available, got a
+    /// higher limit): the queues of its enabled departments, then chats
+    /// that asked for no department.
+    pub async fn drain_for_agent(&self, agent_id: &str) {
+        if !self.policies.enabled() {
+            return;
         }
-        for scope in scopes {
-            if let Err(e) = self.drain(&scope).await {
-                tracing::warn!(error = %error_chain_fmt(&e), "draining the queue after a close failed");
-                return;
+        let links = match self
+            .store
+            .department_agents()
+            .of_agent(agent_id, true)
+            .await
+        {
+            Ok(links) => links,
+            Err(e) => return warn_undrained("an agent gained room", &e),
+        };
+        let departments = links
+            .into_iter()
+            .map(|l| QueueScope::Department(l.department_id));
+        let scopes = departments.chain([QueueScope::NoDepartment]);
+        self.drain_after_change(scopes.collect(), "an agent gained room")
+            .await;
+    }
+
+    /// Drains these queues in order. The change that made room has
+    /// succeeded, so a failure here is logged and left to the next sweep.
+    async fn drain_after_change(&self, scopes: Vec<QueueScope>, change: &str) {
+        for scope in &scopes {
+            if let Err(e) = self.drain(scope).await {
+                return warn_undrained(change, &e);
             }
         }
     }
 }
 
-impl Router<'_> {
-    /// After an agent gained room (came online, became available, got a
-    /// higher limit): the queues of its enabled departments, then chats
-    /// that asked for no department. The change itself has succeeded, so
-    /// a failure here is logged and left to the next sweep.
-    pub async fn drain_for_agent(&self, agent_id: &str) {
-        let drained = async {
-            let links = self
-                .store
-                .department_agents()
-                .of_agent(agent_id, true)
-                .await?;
-            let scopes = links
-                .into_iter()
-                .map(|l| QueueScope::Department(l.department_id))
-                .chain([QueueScope::NoDepartment]);
-            for scope in scopes {
-                self.drain(&scope).await?;
-            }
-            Ok::<(), Error>(())
-        };
-        if let Err(e) = drained.await {
-            tracing::warn!(error = %error_chain_fmt(&e), agent_id, "placing waiting chats for an agent failed");
-        }
-    }
+fn warn_undrained(change: &str, e: &Error) {
+    tracing::warn!(error = %error_chain_fmt(e), change, "placing waiting chats failed; the sweep retries");
 }
 
 /// Starts this instance's periodic sweep of the waiting queue; `None`

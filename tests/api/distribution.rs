@@ -282,12 +282,7 @@ async fn the_last_chatted_agent_is_preferred_while_eligible() {
     // A new visitor is routed by the method.
     assert_eq!(route(&app, "new", Some(&d)).await["username"], "bob");
     // When Ann is not available the method decides.
-    app.post(
-        "/api/v1/livechat/agent.status",
-        &a_creds,
-        json!({"status": "not-available"}),
-    )
-    .await;
+    app.set_livechat_status(&a_creds, "not-available").await;
     assert_eq!(route(&app, "returning", Some(&d)).await["username"], "bob");
 }
 
@@ -316,12 +311,7 @@ async fn without_a_department_the_global_last_chatted_preference_applies() {
     close(&app, again["_id"].as_str().unwrap()).await;
     assert_eq!(route(&app, "new", None).await["username"], "bob");
     // An agent that cannot take it is passed over.
-    app.post(
-        "/api/v1/livechat/agent.status",
-        &a_creds,
-        json!({"status": "not-available"}),
-    )
-    .await;
+    app.set_livechat_status(&a_creds, "not-available").await;
     let back = route(&app, "returning", None).await;
     assert_eq!(back["username"], "bob", "{back:?}");
     assert!(back["reason"].as_str().unwrap().contains("least served"));
@@ -336,12 +326,7 @@ async fn backups_are_tried_in_order_following_chains_without_looping() {
     let second = department(&app, "second", &[]).await;
     let third = department(&app, "third", &[]).await;
     let last = department(&app, "last", &[(&c, Some(0), None)]).await;
-    app.post(
-        "/api/v1/livechat/agent.status",
-        &off_creds,
-        json!({"status": "not-available"}),
-    )
-    .await;
+    app.set_livechat_status(&off_creds, "not-available").await;
     // primary → [second (1), last (2)]; second → [third, primary (a cycle)];
     // third → [second (a cycle)].
     configure(&app, json!({"departmentAutoDistributionConfigs": [

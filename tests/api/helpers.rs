@@ -255,15 +255,20 @@ impl TestApp {
             )
             .await;
         assert_eq!(a.status, 200, "{:?}", a.body);
+        self.set_livechat_status(&creds, "available").await;
+        (id, creds)
+    }
+
+    /// The agent sets its own livechat status (`available`, `not-available`).
+    pub async fn set_livechat_status(&self, creds: &Creds, status: &str) {
         let a = self
             .post(
                 "/api/v1/livechat/agent.status",
-                &creds,
-                json!({"status": "available"}),
+                creds,
+                json!({"status": status}),
             )
             .await;
         assert_eq!(a.status, 200, "{:?}", a.body);
-        (id, creds)
     }
 
     /// Replaces the roles granted a permission.

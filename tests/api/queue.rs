@@ -10,7 +10,7 @@ use mongodb::bson::{Document, doc};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Creds, TestApp, fresh_db_name, number, spawn_app_with, spawn_instance, test_settings,
+    TestApp, fresh_db_name, number, spawn_app_with, spawn_instance, test_settings,
 };
 use crate::operations::{sample, scrape};
 use crate::routing::{close, department, link, route, set_limit};
@@ -25,22 +25,6 @@ async fn assignment(app: &TestApp, id: &Value) -> Value {
     let a = app.get(&path, &app.admin).await;
     assert_eq!(a.status, 200, "{:?}", a.body);
     a.body["assignment"].clone()
-}
-
-async fn set_available(app: &TestApp, creds: &Creds, available: bool) {
-    let status = if available {
-        "available"
-    } else {
-        "not-available"
-    };
-    let a = app
-        .post(
-            "/api/v1/livechat/agent.status",
-            creds,
-            json!({"status": status}),
-        )
-        .await;
-    assert_eq!(a.status, 200, "{:?}", a.body);
 }
 
 async fn link_count(app: &TestApp, department: &str, agent: &str) -> i64 {
@@ -185,7 +169,7 @@ async fn an_agent_becoming_available_takes_the_waiting_chats_at_once() {
     let app = app_without_sweep().await;
     let (ann, ann_creds) = app.available_agent("ann").await;
     let d = department(&app, "sales", &[(&ann, None, None)]).await;
-    set_available(&app, &ann_creds, false).await;
+    app.set_livechat_status(&ann_creds, "not-available").await;
     let first = route(&app, "w1", Some(&d)).await;
     let second = route(&app, "w2", Some(&d)).await;
     let anywhere = route(&app, "w3", None).await;
@@ -193,7 +177,7 @@ async fn an_agent_becoming_available_takes_the_waiting_chats_at_once() {
         assert_eq!(waiting["status"], "queued");
     }
 
-    set_available(&app, &ann_creds, true).await;
+    app.set_livechat_status(&ann_creds, "available").await;
 
     let first = assignment(&app, &first["_id"]).await;
     let second = assignment(&app, &second["_id"]).await;
@@ -328,7 +312,7 @@ async fn instances_draining_at_once_place_each_chat_once_within_every_limit() {
     for (i, limit) in [1, 2, 3].into_iter().enumerate() {
         let (id, creds) = first.available_agent(&format!("agent{i}")).await;
         set_limit(&first, &id, limit).await;
-        set_available(&first, &creds, false).await;
+        first.set_livechat_status(&creds, "not-available").await;
         limits.insert(id.clone(), i64::from(limit));
         agents.push((id, creds));
     }
@@ -350,7 +334,7 @@ async fn instances_draining_at_once_place_each_chat_once_within_every_limit() {
     assert!(waiting.iter().all(|a| a["status"] == "queued"));
 
     for (_, creds) in &agents {
-        set_available(&first, creds, true).await;
+        first.set_livechat_status(creds, "available").await;
     }
     let mut placed_total = 0;
     for round in 0..3 {

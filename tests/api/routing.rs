@@ -162,12 +162,7 @@ async fn unavailable_offline_inactive_and_unlinked_agents_are_never_chosen() {
         json!({"status": "offline"}),
     )
     .await;
-    app.post(
-        "/api/v1/livechat/agent.status",
-        &na_creds,
-        json!({"status": "not-available"}),
-    )
-    .await;
+    app.set_livechat_status(&na_creds, "not-available").await;
     app.db
         .collection::<Document>("users")
         .update_one(doc! {"_id": &gone}, doc! {"$set": {"active": false}})
@@ -360,18 +355,8 @@ async fn a_returning_agent_starts_at_the_lowest_count_of_the_others() {
         ],
     )
     .await;
-    app.post(
-        "/api/v1/livechat/agent.status",
-        &a_creds,
-        json!({"status": "not-available"}),
-    )
-    .await;
-    app.post(
-        "/api/v1/livechat/agent.status",
-        &a_creds,
-        json!({"status": "available"}),
-    )
-    .await;
+    app.set_livechat_status(&a_creds, "not-available").await;
+    app.set_livechat_status(&a_creds, "available").await;
     assert_eq!(number(&link(&app, &d, &a).await, "count"), 40);
     // Never lowered: an agent above the others keeps its count.
     app.post(
@@ -403,18 +388,8 @@ async fn strict_counts_restore_rocketchats_behaviour() {
     let (a, a_creds) = app.available_agent("ann").await;
     let (b, _) = app.available_agent("bob").await;
     let d = department(&app, "sales", &[(&a, Some(0), None), (&b, Some(40), None)]).await;
-    app.post(
-        "/api/v1/livechat/agent.status",
-        &a_creds,
-        json!({"status": "not-available"}),
-    )
-    .await;
-    app.post(
-        "/api/v1/livechat/agent.status",
-        &a_creds,
-        json!({"status": "available"}),
-    )
-    .await;
+    app.set_livechat_status(&a_creds, "not-available").await;
+    app.set_livechat_status(&a_creds, "available").await;
     assert_eq!(number(&link(&app, &d, &a).await, "count"), 0);
 }
 
