@@ -136,11 +136,9 @@ impl DepartmentInput {
             )?,
             custom: custom_fields(raw)?,
         };
-        input.validate().map_err(|e| {
-            let mut e = ValidationError::from_validator(&e);
-            e.field = camel_case(&e.field);
-            e
-        })?;
+        input
+            .validate()
+            .map_err(|e| ValidationError::from_validator(&e))?;
         if input.request_tag_before_closing_chat == Some(true)
             && input.chat_closing_tags.as_ref().is_none_or(Vec::is_empty)
         {
@@ -323,24 +321,6 @@ impl DepartmentPatch {
         }
         Ok(())
     }
-}
-
-/// `validator` names fields after the Rust struct; clients know them by
-/// their JSON names.
-fn camel_case(field: &str) -> String {
-    let mut out = String::with_capacity(field.len());
-    let mut upper = false;
-    for c in field.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
