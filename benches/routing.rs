@@ -18,10 +18,10 @@ use mongodb::bson::{Document, doc};
 use mongodb::options::ReturnDocument;
 use serde_json::json;
 use switchboard::config::Settings;
+use switchboard::distribution::{Distribution, RouteRequest, Routed};
 use switchboard::domain::routing::Method;
-use switchboard::router::{Policies, RouteRequest, Routed, Router};
 use switchboard::store::Store;
-use switchboard::store::routing::TakeFilter;
+use switchboard::store::routing::{HoldKey, TakeFilter};
 
 /// Decisions timed per scenario: fewer for the large department, whose
 /// decisions are slow on the local test server (see the README).
@@ -240,11 +240,10 @@ async fn main() {
         settings.mongo_url = url.clone();
         let store = Store::connect(&settings).await.unwrap();
         store.ensure_indexes().await.unwrap();
-        let policies = Policies::defaults(&settings.routing);
+        let distribution = Distribution::new(store.clone(), settings.clone());
         let engine = time(decisions(agents), |i| {
-            let (store, settings, policies) = (&store, &settings, policies.clone());
+            let router = &distribution;
             async move {
-                let router = Router::new(store, &settings.routing, policies);
                 let routed = router
                     .route(RouteRequest {
                         visitor_token: format!("v{i}"),
@@ -260,17 +259,22 @@ async fn main() {
             }
         })
         .await;
-        let selection = time(decisions(agents), |_| {
+        let selection = time(decisions(agents), |i| {
             let store = &store;
             async move {
                 let routing = store.routing();
-                let taken = routing
-                    .take_link("dept", Method::LeastServed, TakeFilter::default())
+                let (assignment_id, attempt) = (format!("bench{i}"), format!("attempt{i}"));
+                let hold = HoldKey {
+                    assignment_id: &assignment_id,
+                    attempt: &attempt,
+                };
+                let pick = routing
+                    .take_link("dept", Method::LeastServed, TakeFilter::default(), &hold)
                     .await
                     .unwrap()
                     .expect("an agent");
                 routing
-                    .reserve_agent(&taken.pick.agent_id, 0, false)
+                    .reserve_agent(&pick.agent_id, 0, false, &hold)
                     .await
                     .unwrap()
                     .expect("room");

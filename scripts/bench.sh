@@ -1,11 +1,26 @@
 #!/usr/bin/env bash
-# The routing benchmark (release build) against the local database, or the
-# MongoDB that MONGO_URL names. Prints a Markdown table for the README.
+# The benchmarks (release build) against the local database, or the MongoDB
+# that MONGO_URL names. Each prints a Markdown table for the README.
+#
+#   scripts/bench.sh          both: routing, then load
+#   scripts/bench.sh routing  one routing decision against a Rocket.Chat-style baseline
+#   scripts/bench.sh load     three instances under 1 to 64 concurrent clients
+#                             (BENCH_CLIENTS, BENCH_DECISIONS)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+case "${1:-all}" in
+  all) benches=(routing load) ;;
+  routing | load) benches=("$1") ;;
+  *)
+    echo "usage: $0 [routing|load]" >&2
+    exit 2
+    ;;
+esac
 # shellcheck source=scripts/local-db.sh
 source scripts/local-db.sh
 if [[ -z "${MONGO_URL:-}" ]]; then
   start_local_db ":memory:"
 fi
-cargo bench --bench routing
+for bench in "${benches[@]}"; do
+  cargo bench --bench "$bench"
+done

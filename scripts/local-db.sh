@@ -5,10 +5,11 @@
 # so we use SecantusDB (PyPI `secantusdb`: a MongoDB-compatible server on
 # WiredTiger, with transactions), installed into the project's own .venv.
 #
-# Source this file, then call `start_local_db DIR`: it starts the server on
-# a free port with its data in DIR (`:memory:` for throw-away data), waits
-# until it answers, exports MONGO_URL (database `switchboard`) and stops the
-# server when the calling shell exits.
+# Source this file, then call `start_local_db DIR [FLAG...]`: it starts the
+# server on a free port with its data in DIR (`:memory:` for throw-away
+# data) and the given server flags, waits until it answers, exports
+# MONGO_URL (database `switchboard`) and stops the server when the calling
+# shell exits.
 
 SECANTUSDB_VERSION="0.7.0b3"
 
@@ -27,6 +28,7 @@ install_local_db() {
 
 start_local_db() {
   local storage="${1:-:memory:}" root venv port log
+  shift || true
   root="$(_repo_root)"
   venv="$root/.venv"
   install_local_db
@@ -34,7 +36,7 @@ start_local_db() {
   port="$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
   log="$root/.local/secantusd-$port.log"
   "$venv/bin/secantusd-py" --host 127.0.0.1 --port "$port" --storage-path "$storage" \
-    --log-level WARNING >"$log" 2>&1 &
+    --log-level WARNING "$@" >"$log" 2>&1 &
   LOCAL_DB_PID=$!
   trap 'stop_local_db' EXIT
   if ! "$venv/bin/python" - "$port" <<'PY'

@@ -13,7 +13,8 @@ fi
 # shellcheck source=scripts/local-db.sh
 source scripts/local-db.sh
 if [[ -z "${MONGO_URL:-}" ]]; then
-  start_local_db ":memory:"
+  # Fault tests arm fail points (`configureFailPoint`).
+  start_local_db ":memory:" --enable-test-commands
 fi
 # Benches are measured by scripts/bench.sh, never run as tests.
 cargo test --lib --bins --tests "$@"

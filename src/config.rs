@@ -65,6 +65,8 @@ pub struct RoutingSettings {
     pub global_max_chats: u32,
     pub strict_counts: bool,
     pub queue_interval_ms: u64,
+    pub repair_interval_ms: u64,
+    pub repair_after_ms: u64,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
@@ -264,6 +266,11 @@ impl Settings {
         if (1..MIN_QUEUE_INTERVAL_MS).contains(&self.routing.queue_interval_ms) {
             return Err(ConfigError(format!(
                 "routing.queue_interval_ms: must be 0 (no periodic sweep) or at least {MIN_QUEUE_INTERVAL_MS}"
+            )));
+        }
+        if self.routing.repair_interval_ms < MIN_QUEUE_INTERVAL_MS {
+            return Err(ConfigError(format!(
+                "routing.repair_interval_ms: must be at least {MIN_QUEUE_INTERVAL_MS}"
             )));
         }
         for origin in &self.http.cors_origins {

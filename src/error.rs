@@ -54,6 +54,16 @@ pub enum Error {
 }
 
 impl Error {
+    /// A copy of a failure several callers share (one cached load that
+    /// failed for all who waited on it): the same status, the cause as text.
+    pub fn shared(&self) -> Error {
+        let text = error_chain_fmt(self);
+        match self {
+            Error::Unavailable(_) => Error::Unavailable(anyhow::anyhow!(text)),
+            _ => Error::Unexpected(anyhow::anyhow!(text)),
+        }
+    }
+
     /// A 400 with a plain message and no code, as `API.v1.failure('...')`.
     pub fn bad_request(message: impl Into<String>) -> Error {
         Error::BadRequest {

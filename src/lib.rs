@@ -7,6 +7,8 @@ pub mod auth;
 pub mod cli;
 /// Typed, layered settings.
 pub mod config;
+/// The chat distribution engine: which agent takes each chat.
+pub mod distribution;
 /// Business rules, free of HTTP and storage.
 pub mod domain;
 /// The one error type and its HTTP mapping.
@@ -15,8 +17,6 @@ pub mod error;
 pub mod limits;
 /// The OpenAPI document, built from the route table.
 pub mod openapi;
-/// The routing engine: which agent takes each chat.
-pub mod router;
 /// HTTP handlers.
 pub mod routes;
 /// Builds the server and holds the route table.

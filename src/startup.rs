@@ -12,7 +12,9 @@ use actix_web::{App, FromRequest, Handler, HttpServer, Responder};
 use std::time::Duration;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::auth::access::Access;
 use crate::config::Settings;
+use crate::distribution::Distribution;
 use crate::limits::{self, Limits};
 use crate::routes::departments::{agents, archive, config, create, lookup, read, update};
 use crate::routes::{
@@ -137,8 +139,8 @@ pub struct Application {
     port: u16,
     server: Server,
     store: Store,
-    /// The periodic sweep of the waiting queue.
-    drainer: Option<tokio::task::JoinHandle<()>>,
+    /// The engine's background work: the queue sweep and the repair.
+    background: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -149,13 +151,14 @@ impl Application {
         prepare_database(&store, &settings).await;
         let listener = TcpListener::bind((settings.bind_ip.as_str(), settings.port))?;
         let port = listener.local_addr()?.port();
-        let drainer = crate::router::spawn_drainer(store.clone(), settings.clone());
-        let server = run(listener, store.clone(), settings)?;
+        let distribution = Distribution::new(store.clone(), settings.clone());
+        let background = distribution.spawn_background();
+        let server = run(listener, store.clone(), distribution, settings)?;
         Ok(Application {
             port,
             server,
             store,
-            drainer,
+            background,
         })
     }
 
@@ -168,9 +171,7 @@ impl Application {
     /// `http.shutdown_grace_seconds`; then the MongoDB client is closed.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
-        if let Some(drainer) = self.drainer {
-            drainer.abort();
-        }
+        self.background.abort();
         tracing::info!("stopped serving; closing the MongoDB client");
         // Bounded, so a wedged database connection cannot keep the process
         // alive past its orchestrator's patience.
@@ -223,15 +224,22 @@ async fn prepare_database(store: &Store, settings: &Settings) {
     }
 }
 
-fn run(listener: TcpListener, store: Store, settings: Settings) -> std::io::Result<Server> {
+fn run(
+    listener: TcpListener,
+    store: Store,
+    distribution: Distribution,
+    settings: Settings,
+) -> std::io::Result<Server> {
     let workers = settings.http.workers;
     let grace = settings.http.shutdown_grace_seconds;
     let cors_origins = settings.http.cors_origins.clone();
     let limits = Limits::new(&settings.rate_limit);
     let state = web::Data::new(AppState {
+        access: Access::new(store.clone()),
         store,
         settings,
         limits,
+        distribution,
     });
     // Installed here so /metrics lists the metric descriptions from the start.
     metrics::handle();

@@ -1,6 +1,9 @@
-//! What every handler receives: the store, the settings and the limiters.
+//! What every handler receives: the store, the settings, the limiters, the
+//! access cache and the distribution engine.
 
+use crate::auth::access::Access;
 use crate::config::Settings;
+use crate::distribution::Distribution;
 use crate::limits::Limits;
 use crate::store::Store;
 
@@ -8,4 +11,6 @@ pub struct AppState {
     pub store: Store,
     pub settings: Settings,
     pub limits: Limits,
+    pub access: Access,
+    pub distribution: Distribution,
 }

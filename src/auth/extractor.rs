@@ -8,18 +8,21 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 
 use super::Permission;
+use super::access::Access;
 use super::token::hash_token;
 use crate::domain::user::User;
 use crate::error::Error;
 use crate::state::AppState;
-use crate::store::Store;
 
 /// The authenticated caller.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AuthUser {
+    /// As cached for at most `access::ACCESS_TTL`: read the user afresh
+    /// where its current fields matter.
     pub user: User,
     /// The stored hash of the token this request used (for logout).
     pub hashed_token: String,
+    access: Access,
 }
 
 fn header(req: &HttpRequest, name: &str) -> Option<String> {
@@ -44,14 +47,13 @@ impl FromRequest for AuthUser {
                 return Err(Error::Unauthenticated);
             };
             let hashed_token = hash_token(&token);
-            match state
-                .store
-                .users()
-                .find_by_login_token(&user_id, &hashed_token)
-                .await?
-            {
-                Some(user) if user.active => Ok(AuthUser { user, hashed_token }),
-                _ => Err(Error::Unauthenticated),
+            match state.access.user(&user_id, &hashed_token).await? {
+                Some(user) => Ok(AuthUser {
+                    user,
+                    hashed_token,
+                    access: state.access.clone(),
+                }),
+                None => Err(Error::Unauthenticated),
             }
         })
     }
@@ -63,23 +65,21 @@ impl AuthUser {
     }
 
     /// Whether the caller holds `permission`.
-    pub async fn has(&self, store: &Store, permission: Permission) -> Result<bool, Error> {
-        store
-            .permissions()
-            .any_granted(&self.user.roles, &[permission])
-            .await
+    pub async fn has(&self, permission: Permission) -> Result<bool, Error> {
+        Ok(!self
+            .access
+            .granted(&self.user.roles, &[permission])
+            .await?
+            .is_empty())
     }
 
     /// 403 unless the caller holds at least one of `permissions`.
-    pub async fn require_any(
-        &self,
-        store: &Store,
-        permissions: &[Permission],
-    ) -> Result<(), Error> {
-        if store
-            .permissions()
-            .any_granted(&self.user.roles, permissions)
+    pub async fn require_any(&self, permissions: &[Permission]) -> Result<(), Error> {
+        if !self
+            .access
+            .granted(&self.user.roles, permissions)
             .await?
+            .is_empty()
         {
             Ok(())
         } else {
@@ -88,15 +88,8 @@ impl AuthUser {
     }
 
     /// 403 unless the caller holds every one of `permissions`.
-    pub async fn require_all(
-        &self,
-        store: &Store,
-        permissions: &[Permission],
-    ) -> Result<(), Error> {
-        let granted = store
-            .permissions()
-            .granted(&self.user.roles, permissions)
-            .await?;
+    pub async fn require_all(&self, permissions: &[Permission]) -> Result<(), Error> {
+        let granted = self.access.granted(&self.user.roles, permissions).await?;
         if permissions.iter().all(|p| granted.iter().any(|g| g == p)) {
             Ok(())
         } else {

@@ -1,6 +1,7 @@
 //! Who is calling and what they may do: Meteor-compatible passwords and
 //! login tokens, the `AuthUser` extractor, and Rocket.Chat's permissions.
 
+pub mod access;
 pub mod extractor;
 pub mod password;
 pub mod permissions;

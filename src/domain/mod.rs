@@ -4,6 +4,7 @@
 //! their invariants, so an invalid value cannot reach the store.
 
 pub mod agent_link;
+pub mod assignment;
 pub mod auto_distribution;
 pub mod department;
 pub mod id;

@@ -9,12 +9,13 @@ use validator::Validate;
 use super::extract::JsonBody;
 use crate::auth::AuthUser;
 use crate::auth::permissions::VIEW_LIVECHAT_MANAGER;
+use crate::distribution::{RouteRequest, Routed};
+use crate::domain::assignment::{Assignment, Status};
 use crate::domain::pagination::Page;
 use crate::domain::user::ROLE_AGENT;
 use crate::error::Error;
-use crate::router::{Policies, RouteRequest, Routed, Router};
 use crate::state::AppState;
-use crate::store::assignments::{AssignmentDoc, AssignmentFilter};
+use crate::store::assignments::AssignmentFilter;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AssignmentJson {
@@ -48,8 +49,8 @@ pub struct AssignmentJson {
     pub queue_position: Option<u64>,
 }
 
-impl From<AssignmentDoc> for AssignmentJson {
-    fn from(a: AssignmentDoc) -> Self {
+impl From<Assignment> for AssignmentJson {
+    fn from(a: Assignment) -> Self {
         AssignmentJson {
             id: a.id,
             visitor_token: a.visitor_token,
@@ -58,36 +59,14 @@ impl From<AssignmentDoc> for AssignmentJson {
             requested_department_id: a.requested_department_id,
             agent_id: a.agent_id,
             username: a.username,
-            status: a.status,
+            status: a.status.as_str().to_string(),
             method: a.method,
             reason: a.reason,
-            created_at: a.created_at.to_chrono(),
-            routed_at: a.routed_at.map(|t| t.to_chrono()),
-            closed_at: a.closed_at.map(|t| t.to_chrono()),
+            created_at: a.created_at,
+            routed_at: a.routed_at,
+            closed_at: a.closed_at,
             queue_position: None,
         }
-    }
-}
-
-pub(crate) fn router<'a>(state: &'a AppState, policies: Policies) -> Router<'a> {
-    Router::new(&state.store, &state.settings.routing, policies)
-}
-
-/// The distribution settings for this decision.
-pub(crate) async fn policies(state: &AppState) -> Result<Policies, Error> {
-    Policies::load(&state.store, &state.settings.routing).await
-}
-
-/// Hands waiting chats to an agent that may just have gained room. The
-/// change that gave it room has succeeded, so a failure here is logged
-/// and left to the next sweep.
-pub(crate) async fn place_waiting_chats(state: &AppState, agent_id: &str) {
-    match policies(state).await {
-        Ok(p) => router(state, p).drain_for_agent(agent_id).await,
-        Err(e) => tracing::warn!(
-            error = %crate::error::error_chain_fmt(&e),
-            "reading the distribution settings to place waiting chats failed"
-        ),
     }
 }
 
@@ -113,9 +92,7 @@ pub async fn create(
     caller: AuthUser,
     body: JsonBody<CreateBody>,
 ) -> Result<HttpResponse, Error> {
-    caller
-        .require_any(&state.store, &[VIEW_LIVECHAT_MANAGER])
-        .await?;
+    caller.require_any(&[VIEW_LIVECHAT_MANAGER]).await?;
     let body = body.into_inner();
     let request = RouteRequest {
         visitor_token: body.visitor_token,
@@ -123,10 +100,7 @@ pub async fn create(
         room_id: body.room_id,
         record_queued: true,
     };
-    let routed = router(&state, policies(&state).await?)
-        .route(request)
-        .await?;
-    let assignment = match routed {
+    let assignment = match state.distribution.route(request).await? {
         Routed::New(a) | Routed::Existing(a) => a,
         Routed::NoAgent => {
             return Err(Error::Unexpected(anyhow::anyhow!(
@@ -139,7 +113,7 @@ pub async fn create(
 
 /// One assignment as answered alone: a queued one with its place in the
 /// queue.
-async fn answer_one(state: &AppState, a: AssignmentDoc) -> Result<HttpResponse, Error> {
+async fn answer_one(state: &AppState, a: Assignment) -> Result<HttpResponse, Error> {
     let position = state.store.assignments().queue_position(&a).await?;
     let json = AssignmentJson {
         queue_position: position,
@@ -149,8 +123,8 @@ async fn answer_one(state: &AppState, a: AssignmentDoc) -> Result<HttpResponse, 
 }
 
 /// Managers see everything; an agent only its own assignments.
-async fn may_see(state: &AppState, caller: &AuthUser, a: &AssignmentDoc) -> Result<(), Error> {
-    if caller.has(&state.store, VIEW_LIVECHAT_MANAGER).await? {
+async fn may_see(caller: &AuthUser, a: &Assignment) -> Result<(), Error> {
+    if caller.has(VIEW_LIVECHAT_MANAGER).await? {
         return Ok(());
     }
     if caller.user.has_role(ROLE_AGENT) && a.agent_id.as_deref() == Some(caller.id()) {
@@ -164,18 +138,15 @@ fn not_found() -> Error {
 }
 
 /// The assignment, if it exists and the caller may see it.
-async fn find_visible(
-    state: &AppState,
-    caller: &AuthUser,
-    id: &str,
-) -> Result<AssignmentDoc, Error> {
+async fn find_visible(state: &AppState, caller: &AuthUser, id: &str) -> Result<Assignment, Error> {
     let assignment = state
         .store
         .assignments()
         .find(id)
         .await?
+        .filter(|a| a.status != Status::Abandoned)
         .ok_or_else(not_found)?;
-    may_see(state, caller, &assignment).await?;
+    may_see(caller, &assignment).await?;
     Ok(assignment)
 }
 
@@ -204,10 +175,7 @@ pub async fn close(
     id: web::Path<String>,
 ) -> Result<HttpResponse, Error> {
     find_visible(&state, &caller, &id).await?;
-    let closed = router(&state, policies(&state).await?)
-        .close(&id)
-        .await?
-        .ok_or_else(not_found)?;
+    let closed = state.distribution.close(&id).await?.ok_or_else(not_found)?;
     Ok(HttpResponse::Ok()
         .json(json!({"assignment": AssignmentJson::from(closed), "success": true})))
 }
@@ -239,23 +207,19 @@ pub async fn list(
 ) -> Result<HttpResponse, Error> {
     let query = query.into_inner();
     let page = Page::parse(query.offset.as_deref(), query.count.as_deref())?;
-    if let Some(s) = query.status.as_deref()
-        && !["open", "queued", "closed"].contains(&s)
-    {
-        return Err(crate::domain::ValidationError::new(
-            "status",
-            "enum",
-            "must be open, queued or closed",
-        )
-        .into());
-    }
+    let status = match query.status.as_deref() {
+        None => None,
+        Some(s) => Some(Status::parse_public(s).ok_or_else(|| {
+            crate::domain::ValidationError::new("status", "enum", "must be open, queued or closed")
+        })?),
+    };
     let mut filter = AssignmentFilter {
         department_id: query.department_id,
         agent_id: query.agent_id,
-        status: query.status,
+        status,
         visitor_token: query.visitor_token,
     };
-    if !caller.has(&state.store, VIEW_LIVECHAT_MANAGER).await? {
+    if !caller.has(VIEW_LIVECHAT_MANAGER).await? {
         let own = caller.user.has_role(ROLE_AGENT)
             && filter.agent_id.as_deref().is_none_or(|a| a == caller.id());
         if !own {
@@ -309,9 +273,7 @@ pub async fn agent_next(
         room_id: None,
         record_queued: false,
     };
-    let routed = router(&state, policies(&state).await?)
-        .route(request)
-        .await?;
+    let routed = state.distribution.route(request).await?;
     let agent_id = match &routed {
         Routed::New(a) | Routed::Existing(a) => a.agent_id.clone(),
         Routed::NoAgent => None,

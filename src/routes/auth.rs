@@ -88,6 +88,7 @@ pub async fn logout(state: web::Data<AppState>, caller: AuthUser) -> Result<Http
         .users()
         .remove_login_token(caller.id(), &caller.hashed_token)
         .await?;
+    state.access.users_changed();
     Ok(HttpResponse::Ok().json(json!({
         "status": "success",
         "data": {"message": "You've been logged out!"},
@@ -98,9 +99,17 @@ pub async fn logout(state: web::Data<AppState>, caller: AuthUser) -> Result<Http
     responses((status = 200, description = "The caller's own user fields, at the top level", body = UserJson),
               (status = 401, description = "Not logged in")),
     security(("userId" = [], "authToken" = [])))]
-pub async fn me(caller: AuthUser) -> Result<HttpResponse, Error> {
-    let mut body = serde_json::to_value(UserJson::from(caller.user))
-        .map_err(|e| Error::Unexpected(e.into()))?;
+pub async fn me(state: web::Data<AppState>, caller: AuthUser) -> Result<HttpResponse, Error> {
+    // Read afresh: the session cache may be a second old, and a client
+    // reads its own status here right after changing it.
+    let user = state
+        .store
+        .users()
+        .find_by_id(caller.id())
+        .await?
+        .ok_or(Error::Unauthenticated)?;
+    let mut body =
+        serde_json::to_value(UserJson::from(user)).map_err(|e| Error::Unexpected(e.into()))?;
     body["success"] = json!(true);
     Ok(HttpResponse::Ok().json(body))
 }

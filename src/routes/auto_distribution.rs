@@ -32,7 +32,7 @@ async fn current(state: &AppState) -> Result<HttpResponse, Error> {
     security(("userId" = [], "authToken" = [])))]
 pub async fn get(state: web::Data<AppState>, caller: AuthUser) -> Result<HttpResponse, Error> {
     caller
-        .require_any(&state.store, &[VIEW_DEPARTMENTS, MANAGE_DEPARTMENTS])
+        .require_any(&[VIEW_DEPARTMENTS, MANAGE_DEPARTMENTS])
         .await?;
     current(&state).await
 }
@@ -46,9 +46,7 @@ pub async fn put(
     caller: AuthUser,
     body: JsonBody<ConfigBody>,
 ) -> Result<HttpResponse, Error> {
-    caller
-        .require_all(&state.store, &[MANAGE_DEPARTMENTS])
-        .await?;
+    caller.require_all(&[MANAGE_DEPARTMENTS]).await?;
     let patch = body.into_inner().into_patch()?;
     let store = state.store.auto_distribution();
     let agent_ids: Vec<&str> = patch.agent_ids().into_iter().map(|(_, id)| id).collect();
@@ -62,12 +60,7 @@ pub async fn put(
         &store.known_departments(&department_ids).await?,
     )?;
     store.apply(&patch).await?;
-    // Limits may have changed: republish whether each named agent, and
-    // each agent now marked full, still is.
-    let global = crate::routes::assignments::policies(&state)
-        .await?
-        .global_limit;
-    state.store.refresh_agent_loads(&agent_ids, global).await?;
+    state.distribution.configuration_changed(&agent_ids).await?;
     current(&state).await
 }
 
@@ -90,9 +83,8 @@ async fn set_enabled(
     caller: &AuthUser,
     enabled: bool,
 ) -> Result<HttpResponse, Error> {
-    caller
-        .require_all(&state.store, &[MANAGE_DEPARTMENTS])
-        .await?;
+    caller.require_all(&[MANAGE_DEPARTMENTS]).await?;
     state.store.auto_distribution().set_enabled(enabled).await?;
+    state.distribution.configuration_changed(&[]).await?;
     current(state).await
 }

@@ -44,7 +44,7 @@ pub async fn add(
     body: JsonBody<AddBody>,
 ) -> Result<HttpResponse, Error> {
     let (role, permission) = role_of(&kind)?;
-    caller.require_all(&state.store, &[permission]).await?;
+    caller.require_all(&[permission]).await?;
     let username = body.into_inner().username;
     let users = state.store.users();
     let user = users
@@ -65,6 +65,7 @@ pub async fn add(
         users.add_role(&user.id, role).await?
     }
     .ok_or_else(|| Error::meteor("error-invalid-user", "Invalid user"))?;
+    state.access.users_changed();
     Ok(HttpResponse::Ok().json(json!({"success": true, "user": UserJson::from(user)})))
 }
 
@@ -88,7 +89,7 @@ pub async fn list(
 ) -> Result<HttpResponse, Error> {
     let (role, permission) = role_of(&kind)?;
     caller
-        .require_any(&state.store, &[permission, VIEW_LIVECHAT_MANAGER])
+        .require_any(&[permission, VIEW_LIVECHAT_MANAGER])
         .await?;
     let page = Page::parse(query.offset.as_deref(), query.count.as_deref())?;
     let (users, total) = state
@@ -117,7 +118,7 @@ pub async fn get(
     let (kind, id) = path.into_inner();
     let (role, permission) = role_of(&kind)?;
     caller
-        .require_any(&state.store, &[permission, VIEW_LIVECHAT_MANAGER])
+        .require_any(&[permission, VIEW_LIVECHAT_MANAGER])
         .await?;
     let user = state
         .store
@@ -140,7 +141,7 @@ pub async fn remove(
 ) -> Result<HttpResponse, Error> {
     let (kind, id) = path.into_inner();
     let (role, permission) = role_of(&kind)?;
-    caller.require_all(&state.store, &[permission]).await?;
+    caller.require_all(&[permission]).await?;
     let removed = if role == ROLE_AGENT {
         state.store.remove_agent(&id).await?
     } else {
@@ -152,6 +153,7 @@ pub async fn remove(
             &format!("No {kind} with id `{id}`"),
         ));
     }
+    state.access.users_changed();
     Ok(HttpResponse::Ok().json(json!({"success": true})))
 }
 
@@ -176,7 +178,7 @@ pub async fn agent_status(
     let body = body.into_inner();
     let target = body.agent_id.unwrap_or_else(|| caller.id().to_string());
     if target != caller.id() {
-        caller.require_all(&state.store, &[MANAGE_AGENTS]).await?;
+        caller.require_all(&[MANAGE_AGENTS]).await?;
     }
     let requested: Option<LivechatStatus> = body.status.as_deref().map(str::parse).transpose()?;
     let agent = state
@@ -192,7 +194,7 @@ pub async fn agent_status(
         .set_livechat_status(&agent.id, status, !state.settings.routing.strict_counts)
         .await?;
     if status == LivechatStatus::Available {
-        crate::routes::assignments::place_waiting_chats(&state, &agent.id).await;
+        state.distribution.agent_gained_room(&agent.id).await;
     }
     Ok(HttpResponse::Ok().json(json!({"status": status.as_str(), "success": true})))
 }
@@ -215,7 +217,7 @@ pub async fn update_agent(
     id: web::Path<String>,
     body: JsonBody<AgentSettingsBody>,
 ) -> Result<HttpResponse, Error> {
-    caller.require_all(&state.store, &[MANAGE_AGENTS]).await?;
+    caller.require_all(&[MANAGE_AGENTS]).await?;
     let limit = body.into_inner().max_number_simultaneous_chat;
     let agent = state
         .store
@@ -224,17 +226,12 @@ pub async fn update_agent(
         .await?
         .filter(|u| u.has_role(ROLE_AGENT))
         .ok_or_else(|| Error::meteor("error-invalid-agent", "The user is not a livechat agent"))?;
+    let global = state.distribution.policies().await?.global_limit;
     let user = state
         .store
-        .set_agent_limit(
-            &agent.id,
-            limit,
-            crate::routes::assignments::policies(&state)
-                .await?
-                .global_limit,
-        )
+        .set_agent_limit(&agent.id, limit, global)
         .await?
         .ok_or_else(|| Error::meteor("error-invalid-agent", "The user is not a livechat agent"))?;
-    crate::routes::assignments::place_waiting_chats(&state, &agent.id).await;
+    state.distribution.agent_gained_room(&agent.id).await;
     Ok(HttpResponse::Ok().json(json!({"user": UserJson::from(user), "success": true})))
 }

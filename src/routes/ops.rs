@@ -18,7 +18,7 @@ pub async fn metrics(state: actix_web::web::Data<crate::state::AppState>) -> Htt
     if let Ok(open) = state
         .store
         .assignments()
-        .count_status(crate::store::assignments::OPEN)
+        .count_status(crate::domain::assignment::Status::Open)
         .await
     {
         crate::telemetry::metrics::set_open_assignments(open);

@@ -74,9 +74,7 @@ pub async fn update(
     caller: AuthUser,
     body: JsonBody<UpdateBody>,
 ) -> Result<HttpResponse, Error> {
-    caller
-        .require_all(&state.store, &[ACCESS_PERMISSIONS])
-        .await?;
+    caller.require_all(&[ACCESS_PERMISSIONS]).await?;
     let grants: Vec<(String, Vec<String>)> = body
         .into_inner()
         .permissions
@@ -98,6 +96,7 @@ pub async fn update(
         ));
     }
     state.store.permissions().set_roles(&grants).await?;
+    state.access.grants_changed();
     let all = state.store.permissions().list(None).await?;
     Ok(HttpResponse::Ok().json(json!({
         "permissions": all.into_iter().map(grant_json).collect::<Vec<_>>(),

@@ -36,7 +36,7 @@ pub async fn create(
     caller: AuthUser,
     body: JsonBody<CreateUserBody>,
 ) -> Result<HttpResponse, Error> {
-    caller.require_all(&state.store, &[CREATE_USER]).await?;
+    caller.require_all(&[CREATE_USER]).await?;
     let body = body.into_inner();
     let new = NewUser {
         username: Username::parse("username", &body.username)?,
@@ -80,9 +80,7 @@ pub async fn set_status(
     let body = body.into_inner();
     let target = body.user_id.unwrap_or_else(|| caller.id().to_string());
     if target != caller.id() {
-        caller
-            .require_all(&state.store, &[EDIT_OTHER_USER_INFO])
-            .await?;
+        caller.require_all(&[EDIT_OTHER_USER_INFO]).await?;
     }
     let status: UserStatus = body.status.parse()?;
     let user = state
@@ -96,7 +94,7 @@ pub async fn set_status(
         .await?
         .ok_or_else(|| Error::meteor("error-invalid-user", "Invalid user"))?;
     if status != UserStatus::Offline && user.has_role(crate::domain::user::ROLE_AGENT) {
-        crate::routes::assignments::place_waiting_chats(&state, &target).await;
+        state.distribution.agent_gained_room(&target).await;
     }
     Ok(HttpResponse::Ok().json(json!({"success": true})))
 }

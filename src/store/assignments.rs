@@ -2,66 +2,95 @@
 
 use futures::TryStreamExt;
 use mongodb::bson::{self, Document, doc};
-use mongodb::options::{FindOptions, IndexOptions};
+use mongodb::options::{FindOptions, IndexOptions, ReturnDocument};
 use mongodb::{Collection, IndexModel};
 use serde::{Deserialize, Serialize};
 
 use super::{Store, now};
+use crate::domain::assignment::{Assignment, Status};
 use crate::domain::pagination::Page;
 use crate::error::Error;
 
 pub const COLLECTION: &str = "switchboard_assignments";
 
-pub const OPEN: &str = "open";
-pub const QUEUED: &str = "queued";
-pub const CLOSED: &str = "closed";
+const OPEN: &str = "open";
+const QUEUED: &str = "queued";
+const CLOSED: &str = "closed";
+const ABANDONED: &str = "abandoned";
 
+/// The unique index that keeps one live assignment per visitor.
+const LIVE_PER_VISITOR: &str = "visitorToken_active_unique";
+
+/// The stored shape of an assignment.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AssignmentDoc {
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AssignmentDoc {
     #[serde(rename = "_id")]
-    pub id: String,
-    #[serde(rename = "visitorToken")]
-    pub visitor_token: String,
-    #[serde(rename = "roomId", default, skip_serializing_if = "Option::is_none")]
-    pub room_id: Option<String>,
-    #[serde(
-        rename = "departmentId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub department_id: Option<String>,
-    #[serde(
-        rename = "requestedDepartmentId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub requested_department_id: Option<String>,
-    #[serde(rename = "agentId", default, skip_serializing_if = "Option::is_none")]
-    pub agent_id: Option<String>,
+    id: String,
+    visitor_token: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    #[serde(rename = "agentName", default, skip_serializing_if = "Option::is_none")]
-    pub agent_name: Option<String>,
-    pub status: String,
-    pub method: String,
-    pub reason: String,
-    #[serde(rename = "createdAt")]
-    pub created_at: bson::DateTime,
-    /// When an agent took it: `createdAt` for a chat routed at once,
-    /// later for one that waited in the queue.
-    #[serde(rename = "routedAt", default, skip_serializing_if = "Option::is_none")]
-    pub routed_at: Option<bson::DateTime>,
-    #[serde(rename = "closedAt", default, skip_serializing_if = "Option::is_none")]
-    pub closed_at: Option<bson::DateTime>,
+    room_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    department_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    requested_department_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    agent_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    username: Option<String>,
+    status: String,
+    method: String,
+    reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    attempt: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    lock_id: Option<String>,
+    created_at: bson::DateTime,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    routed_at: Option<bson::DateTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    closed_at: Option<bson::DateTime>,
     /// `true` while open or queued: the visitor's one live assignment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub active: Option<bool>,
+    active: Option<bool>,
 }
 
-/// A queued assignment locked by one drainer while it looks for an agent.
+fn status_of(s: &str) -> Status {
+    match s {
+        OPEN => Status::Open,
+        QUEUED => Status::Queued,
+        CLOSED => Status::Closed,
+        _ => Status::Abandoned,
+    }
+}
+
+impl From<AssignmentDoc> for Assignment {
+    fn from(d: AssignmentDoc) -> Self {
+        Assignment {
+            status: status_of(&d.status),
+            id: d.id,
+            visitor_token: d.visitor_token,
+            room_id: d.room_id,
+            department_id: d.department_id,
+            requested_department_id: d.requested_department_id,
+            agent_id: d.agent_id,
+            username: d.username,
+            method: d.method,
+            reason: d.reason,
+            attempt: d.attempt,
+            lock_id: d.lock_id,
+            created_at: d.created_at.to_chrono(),
+            routed_at: d.routed_at.map(|t| t.to_chrono()),
+            closed_at: d.closed_at.map(|t| t.to_chrono()),
+        }
+    }
+}
+
+/// A queued assignment locked by one drainer while it looks for an agent;
+/// the lock id is also the attempt id of the holds it leaves.
 #[derive(Debug, Clone)]
 pub struct Locked {
-    pub assignment: AssignmentDoc,
+    pub assignment: Assignment,
     pub lock_id: String,
 }
 
@@ -75,11 +104,20 @@ pub enum QueueScope {
 
 impl QueueScope {
     /// The queue a chat waits in: the department it asked for, if any.
-    pub fn of(a: &AssignmentDoc) -> QueueScope {
+    pub fn of(a: &Assignment) -> QueueScope {
         match &a.requested_department_id {
             Some(d) => QueueScope::Department(d.clone()),
             None => QueueScope::NoDepartment,
         }
+    }
+
+    fn narrow(&self, query: &mut Document) {
+        match self {
+            QueueScope::Department(d) => query.insert("requestedDepartmentId", d),
+            QueueScope::NoDepartment => {
+                query.insert("requestedDepartmentId", doc! {"$exists": false})
+            }
+        };
     }
 }
 
@@ -96,6 +134,9 @@ pub struct Served {
 /// A routing decision to record.
 #[derive(Debug, Clone)]
 pub struct NewAssignment {
+    /// Chosen before the decision, so the holds it leaves can name it.
+    pub id: String,
+    pub attempt: String,
     pub visitor_token: String,
     pub room_id: Option<String>,
     pub requested_department_id: Option<String>,
@@ -109,6 +150,17 @@ pub enum Outcome {
     Queued { method: String, reason: String },
 }
 
+/// What recording a decision did.
+#[derive(Debug)]
+pub enum Recorded {
+    New(Box<Assignment>),
+    /// The visitor already has a live assignment; nothing was written.
+    VisitorHasLive,
+    /// The id was fenced off by a repair (the decision took too long);
+    /// nothing was written.
+    Fenced,
+}
+
 /// How long a drainer's lock on a queued chat holds before another
 /// drainer may take the chat over (a drainer that died mid-decision).
 const LOCK_SECONDS: i64 = 30;
@@ -118,7 +170,7 @@ const LOCK_SECONDS: i64 = 30;
 pub struct AssignmentFilter {
     pub department_id: Option<String>,
     pub agent_id: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<Status>,
     pub visitor_token: Option<String>,
 }
 
@@ -131,7 +183,7 @@ pub(super) fn indexes() -> Vec<IndexModel> {
                 IndexOptions::builder()
                     .unique(true)
                     .partial_filter_expression(doc! {"active": true})
-                    .name("visitorToken_active_unique".to_string())
+                    .name(LIVE_PER_VISITOR.to_string())
                     .build(),
             )
             .build(),
@@ -166,9 +218,8 @@ impl Assignments {
         }
     }
 
-    /// Records a new decision; `None` when the visitor already has a live
-    /// assignment (a unique index refused this one).
-    pub async fn insert(&self, new: NewAssignment) -> Result<Option<AssignmentDoc>, Error> {
+    /// Records a new decision under its chosen id.
+    pub async fn insert(&self, new: NewAssignment) -> Result<Recorded, Error> {
         let created = now();
         let (status, department_id, served, method, reason) = match new.outcome {
             Outcome::Served(s) => (
@@ -189,15 +240,16 @@ impl Assignments {
             ),
         };
         let doc = AssignmentDoc {
-            id: crate::domain::id::new_id(),
+            id: new.id,
             visitor_token: new.visitor_token,
             room_id: new.room_id,
             department_id,
             requested_department_id: new.requested_department_id,
             routed_at: served.is_some().then_some(created),
+            attempt: served.is_some().then_some(new.attempt),
             agent_id: served.as_ref().map(|(id, _)| id.clone()),
             username: served.map(|(_, name)| name),
-            agent_name: None,
+            lock_id: None,
             status: status.to_string(),
             method,
             reason,
@@ -206,38 +258,84 @@ impl Assignments {
             active: Some(true),
         };
         match self.coll.insert_one(&doc).await {
-            Ok(_) => Ok(Some(doc)),
-            Err(e) if super::is_duplicate_key(&e) => Ok(None),
+            Ok(_) => Ok(Recorded::New(Box::new(doc.into()))),
+            Err(e) => match super::duplicate_index(&e) {
+                Some(LIVE_PER_VISITOR) => Ok(Recorded::VisitorHasLive),
+                Some("_id_") => Ok(Recorded::Fenced),
+                _ => Err(e.into()),
+            },
+        }
+    }
+
+    /// Takes the id of a decision that failed before it was recorded, so
+    /// that its late write can never land: `true` when this call took it,
+    /// `false` when the decision's own record is there after all.
+    pub async fn fence(&self, id: &str) -> Result<bool, Error> {
+        let tombstone = AssignmentDoc {
+            id: id.to_string(),
+            visitor_token: String::new(),
+            room_id: None,
+            department_id: None,
+            requested_department_id: None,
+            agent_id: None,
+            username: None,
+            status: ABANDONED.to_string(),
+            method: String::new(),
+            reason: "abandoned: the decision failed before it was recorded".to_string(),
+            attempt: None,
+            lock_id: None,
+            created_at: now(),
+            routed_at: None,
+            closed_at: None,
+            active: None,
+        };
+        match self.coll.insert_one(&tombstone).await {
+            Ok(_) => Ok(true),
+            Err(e) if super::is_duplicate_key(&e) => Ok(false),
             Err(e) => Err(e.into()),
         }
     }
 
-    pub async fn find(&self, id: &str) -> Result<Option<AssignmentDoc>, Error> {
-        Ok(self.coll.find_one(doc! {"_id": id}).await?)
+    /// The assignment with this id (abandoned decisions included).
+    pub async fn find(&self, id: &str) -> Result<Option<Assignment>, Error> {
+        Ok(self.coll.find_one(doc! {"_id": id}).await?.map(Into::into))
+    }
+
+    /// The assignments with these ids.
+    pub async fn find_many(&self, ids: &[String]) -> Result<Vec<Assignment>, Error> {
+        let found: Vec<AssignmentDoc> = self
+            .coll
+            .find(doc! {"_id": {"$in": ids}})
+            .await?
+            .try_collect()
+            .await?;
+        Ok(found.into_iter().map(Into::into).collect())
     }
 
     /// The visitor's open or queued assignment.
-    pub async fn live_for_visitor(&self, token: &str) -> Result<Option<AssignmentDoc>, Error> {
+    pub async fn live_for_visitor(&self, token: &str) -> Result<Option<Assignment>, Error> {
         Ok(self
             .coll
             .find_one(doc! {"visitorToken": token, "status": {"$in": [OPEN, QUEUED]}})
-            .await?)
+            .await?
+            .map(Into::into))
     }
 
     /// The visitor's most recent assignment that had an agent.
-    pub async fn last_served(&self, token: &str) -> Result<Option<AssignmentDoc>, Error> {
+    pub async fn last_served(&self, token: &str) -> Result<Option<Assignment>, Error> {
         Ok(self
             .coll
             .find_one(doc! {"visitorToken": token, "agentId": {"$exists": true}})
             .sort(doc! {"createdAt": -1})
-            .await?)
+            .await?
+            .map(Into::into))
     }
 
     /// Closes an open or queued assignment. Answers the closed assignment
     /// when this call closed it (so the caller frees an open one's slot
     /// exactly once: a queued one has no agent), or `None` when it was
     /// already closed or is unknown.
-    pub async fn close(&self, id: &str) -> Result<Option<AssignmentDoc>, Error> {
+    pub async fn close(&self, id: &str) -> Result<Option<Assignment>, Error> {
         Ok(self
             .coll
             .find_one_and_update(
@@ -247,12 +345,15 @@ impl Assignments {
                     "$unset": {"active": "", "lockId": "", "lockedAt": ""},
                 },
             )
-            .return_document(mongodb::options::ReturnDocument::After)
-            .await?)
+            .return_document(ReturnDocument::After)
+            .await?
+            .map(Into::into))
     }
 
     /// Locks the oldest queued chat of the scope (or, with `only`, that
-    /// one chat) that no live drainer holds.
+    /// one chat) that no live drainer holds. One atomic update: the server
+    /// re-checks the filter when it writes, so two drainers never lock the
+    /// same chat.
     pub async fn lock_queued(
         &self,
         scope: &QueueScope,
@@ -263,48 +364,41 @@ impl Assignments {
             "status": QUEUED,
             "$or": [{"lockedAt": {"$exists": false}}, {"lockedAt": {"$lte": stale}}],
         };
-        match scope {
-            QueueScope::Department(d) => query.insert("requestedDepartmentId", d),
-            QueueScope::NoDepartment => {
-                query.insert("requestedDepartmentId", doc! {"$exists": false})
-            }
-        };
+        scope.narrow(&mut query);
         if let Some(id) = only {
             query.insert("_id", id);
         }
         let lock_id = crate::domain::id::new_id();
-        let locked = super::claim::claim(
-            &self.coll,
-            super::claim::Claim {
+        let locked = self
+            .coll
+            .find_one_and_update(
                 query,
-                sort: doc! {"createdAt": 1},
-                hint: None,
-                seq_field: "lockId",
-                update: doc! {"$set": {"lockId": &lock_id, "lockedAt": now()}}.into(),
-                projection: None,
-                return_document: mongodb::options::ReturnDocument::After,
-            },
-        )
-        .await?;
-        Ok(locked.map(|assignment| Locked {
-            assignment,
+                doc! {"$set": {"lockId": &lock_id, "lockedAt": now()}},
+            )
+            .sort(doc! {"createdAt": 1})
+            .return_document(ReturnDocument::After)
+            .await?;
+        Ok(locked.map(|d| Locked {
+            assignment: d.into(),
             lock_id,
         }))
     }
 
     /// Gives a locked queued chat to its agent; `None` when the lock was
-    /// lost (the chat was closed or another drainer took it over).
+    /// lost (the chat was closed, another drainer took it over, or a
+    /// repair revoked the lock).
     pub async fn serve_locked(
         &self,
         locked: &Locked,
         served: Served,
-    ) -> Result<Option<AssignmentDoc>, Error> {
+    ) -> Result<Option<Assignment>, Error> {
         let mut set = doc! {
             "status": OPEN,
             "agentId": served.agent_id,
             "username": served.username,
             "method": served.method,
             "reason": served.reason,
+            "attempt": &locked.lock_id,
             "routedAt": now(),
         };
         if let Some(d) = served.department_id {
@@ -316,10 +410,10 @@ impl Assignments {
                 doc! {"_id": &locked.assignment.id, "status": QUEUED, "lockId": &locked.lock_id},
                 doc! {"$set": set, "$unset": {"lockId": "", "lockedAt": ""}},
             )
-            .return_document(mongodb::options::ReturnDocument::After)
+            .return_document(ReturnDocument::After)
             .await;
         match result {
-            Ok(found) => Ok(found),
+            Ok(found) => Ok(found.map(Into::into)),
             // A unique index refused it: the visitor's other record wins.
             Err(e) if super::is_duplicate_key(&e) => Ok(None),
             Err(e) => Err(e.into()),
@@ -328,9 +422,16 @@ impl Assignments {
 
     /// Puts a locked chat back in the queue, untouched, for a later drain.
     pub async fn unlock(&self, locked: &Locked) -> Result<(), Error> {
+        self.revoke_lock(&locked.assignment.id, &locked.lock_id)
+            .await
+    }
+
+    /// Ends this lock on the chat, if it still holds, so the drainer that
+    /// took it can no longer serve it.
+    pub async fn revoke_lock(&self, id: &str, lock_id: &str) -> Result<(), Error> {
         self.coll
             .update_one(
-                doc! {"_id": &locked.assignment.id, "lockId": &locked.lock_id},
+                doc! {"_id": id, "lockId": lock_id},
                 doc! {"$unset": {"lockId": "", "lockedAt": ""}},
             )
             .await?;
@@ -339,17 +440,15 @@ impl Assignments {
 
     /// Where a queued chat stands in its queue (1 = next); `None` when it
     /// is not queued.
-    pub async fn queue_position(&self, a: &AssignmentDoc) -> Result<Option<u64>, Error> {
-        if a.status != QUEUED {
+    pub async fn queue_position(&self, a: &Assignment) -> Result<Option<u64>, Error> {
+        if a.status != Status::Queued {
             return Ok(None);
         }
-        let mut ahead = doc! {"status": QUEUED, "createdAt": {"$lt": a.created_at}};
-        match QueueScope::of(a) {
-            QueueScope::Department(d) => ahead.insert("requestedDepartmentId", d),
-            QueueScope::NoDepartment => {
-                ahead.insert("requestedDepartmentId", doc! {"$exists": false})
-            }
+        let mut ahead = doc! {
+            "status": QUEUED,
+            "createdAt": {"$lt": bson::DateTime::from_chrono(a.created_at)},
         };
+        QueueScope::of(a).narrow(&mut ahead);
         Ok(Some(self.coll.count_documents(ahead).await? + 1))
     }
 
@@ -381,17 +480,19 @@ impl Assignments {
         &self,
         filter: &AssignmentFilter,
         page: Page,
-    ) -> Result<(Vec<AssignmentDoc>, u64), Error> {
-        let mut query = Document::new();
+    ) -> Result<(Vec<Assignment>, u64), Error> {
+        let mut query = doc! {"status": {"$ne": ABANDONED}};
         for (key, value) in [
             ("departmentId", &filter.department_id),
             ("agentId", &filter.agent_id),
-            ("status", &filter.status),
             ("visitorToken", &filter.visitor_token),
         ] {
             if let Some(v) = value {
                 query.insert(key, v);
             }
+        }
+        if let Some(s) = filter.status {
+            query.insert("status", s.as_str());
         }
         let total = self.coll.count_documents(query.clone()).await?;
         let options = FindOptions::builder()
@@ -399,17 +500,20 @@ impl Assignments {
             .skip(page.offset)
             .limit(page.count as i64)
             .build();
-        let found = self
+        let found: Vec<AssignmentDoc> = self
             .coll
             .find(query)
             .with_options(options)
             .await?
             .try_collect()
             .await?;
-        Ok((found, total))
+        Ok((found.into_iter().map(Into::into).collect(), total))
     }
 
-    pub async fn count_status(&self, status: &str) -> Result<u64, Error> {
-        Ok(self.coll.count_documents(doc! {"status": status}).await?)
+    pub async fn count_status(&self, status: Status) -> Result<u64, Error> {
+        Ok(self
+            .coll
+            .count_documents(doc! {"status": status.as_str()})
+            .await?)
     }
 }

@@ -11,7 +11,6 @@
 
 pub mod assignments;
 pub mod auto_distribution;
-mod claim;
 pub mod department_agents;
 mod department_save;
 pub mod departments;
@@ -56,11 +55,23 @@ impl Store {
         let mut options = ClientOptions::parse(&settings.mongo_url)
             .await
             .map_err(bad_url)?;
-        options.app_name = Some("switchboard".into());
+        // The URL may name the application (`?appName=`), as fault tests
+        // do to aim a fail point at one instance.
+        if options.app_name.is_none() {
+            options.app_name = Some("switchboard".into());
+        }
         options.server_selection_timeout = Some(Duration::from_millis(
             settings.mongo.server_selection_timeout_ms,
         ));
         options.connect_timeout = Some(Duration::from_millis(settings.mongo.connect_timeout_ms));
+        options.command_event_handler = Some(mongodb::event::EventHandler::callback(
+            |event: mongodb::event::command::CommandEvent| {
+                if let mongodb::event::command::CommandEvent::Started(started) = event {
+                    crate::telemetry::metrics::record_mongodb_command(&started.command_name);
+                    crate::telemetry::commands::note_command();
+                }
+            },
+        ));
         let db_name = options
             .default_database
             .clone()
@@ -224,6 +235,21 @@ pub(crate) fn server_code(e: &mongodb::error::Error) -> Option<i32> {
 /// Whether the error is a duplicate key on a unique index.
 pub(crate) fn is_duplicate_key(e: &mongodb::error::Error) -> bool {
     server_code(e) == Some(11000)
+}
+
+/// The name of the unique index a duplicate-key error names (MongoDB's
+/// `E11000 … index: NAME dup key: …`).
+pub(crate) fn duplicate_index(e: &mongodb::error::Error) -> Option<&str> {
+    if !is_duplicate_key(e) {
+        return None;
+    }
+    let message = match e.kind.as_ref() {
+        ErrorKind::Command(c) => c.message.as_str(),
+        ErrorKind::Write(WriteFailure::WriteError(w)) => w.message.as_str(),
+        _ => return None,
+    };
+    let (_, after) = message.split_once(" index: ")?;
+    after.split_whitespace().next()
 }
 
 impl From<mongodb::error::Error> for Error {

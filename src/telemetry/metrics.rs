@@ -15,6 +15,9 @@ pub const HTTP_DURATION: &str = "switchboard_http_request_duration_seconds";
 pub const ROUTING_DECISIONS: &str = "switchboard_routing_decisions_total";
 pub const OPEN_ASSIGNMENTS: &str = "switchboard_open_assignments";
 pub const MONGODB_ERRORS: &str = "switchboard_mongodb_errors_total";
+pub const MONGODB_COMMANDS: &str = "switchboard_mongodb_commands_total";
+pub const DECISION_COMMANDS: &str = "switchboard_routing_decision_commands";
+pub const REPAIRS: &str = "switchboard_routing_repairs_total";
 
 /// Latency buckets in seconds: most answers take a few milliseconds; the
 /// top buckets show requests waiting on a slow database.
@@ -57,6 +60,15 @@ fn describe() {
     );
     metrics::describe_gauge!(OPEN_ASSIGNMENTS, "Open chat assignments");
     metrics::describe_counter!(MONGODB_ERRORS, "MongoDB driver errors by kind");
+    metrics::describe_counter!(MONGODB_COMMANDS, "Database commands sent, by command name");
+    metrics::describe_histogram!(
+        DECISION_COMMANDS,
+        "Database commands sent within each routing decision"
+    );
+    metrics::describe_counter!(
+        REPAIRS,
+        "Slots and counters the repair put right, by kind (abandoned, closed, drifted)"
+    );
 }
 
 /// The Prometheus text exposition of every metric.
@@ -102,4 +114,27 @@ pub fn set_open_assignments(n: u64) {
 /// One MongoDB driver error; `kind` is `unavailable` or `unexpected`.
 pub fn record_mongodb_error(kind: &'static str) {
     metrics::counter!(MONGODB_ERRORS, "kind" => kind).increment(1);
+}
+
+/// One command sent to the database.
+pub fn record_mongodb_command(name: &str) {
+    metrics::counter!(MONGODB_COMMANDS, "command" => name.to_string()).increment(1);
+}
+
+/// The database commands one routing decision sent.
+pub fn record_decision_commands(n: u32) {
+    metrics::histogram!(DECISION_COMMANDS).record(f64::from(n));
+}
+
+/// What one repair pass put right.
+pub fn record_repairs(abandoned: u64, closed: u64, drifted: u64) {
+    for (kind, n) in [
+        ("abandoned", abandoned),
+        ("closed", closed),
+        ("drifted", drifted),
+    ] {
+        if n > 0 {
+            metrics::counter!(REPAIRS, "kind" => kind).increment(n);
+        }
+    }
 }

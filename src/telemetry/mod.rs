@@ -6,6 +6,7 @@
 //! carry passwords, auth tokens and visitor tokens. A request is logged by
 //! its route pattern, method, status and duration only.
 
+pub mod commands;
 pub mod metrics;
 
 use std::time::Instant;

@@ -87,6 +87,15 @@ pub fn test_settings(db_name: &str) -> Settings {
     settings
 }
 
+/// Settings for the multi-instance concurrency tests: the service's own
+/// request bound, because holding it under load is what they specify.
+pub fn default_bound_settings(db_name: &str) -> Settings {
+    let defaults = Settings::load_from(Default::default()).expect("default settings");
+    let mut settings = test_settings(db_name);
+    settings.http.request_timeout_ms = defaults.http.request_timeout_ms;
+    settings
+}
+
 pub fn fresh_db_name() -> String {
     format!("sbtest_{}", switchboard::domain::id::new_id())
 }

@@ -12,6 +12,7 @@ mod departments_support;
 mod departments_update;
 mod distribution;
 mod failures;
+mod faults;
 mod health;
 #[allow(dead_code)]
 mod helpers;

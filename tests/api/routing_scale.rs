@@ -7,7 +7,9 @@ use mongodb::bson::{Document, doc};
 use serde_json::json;
 use switchboard::domain::routing::Method;
 
-use crate::helpers::{TestApp, fresh_db_name, number, spawn_instance, test_settings};
+use crate::helpers::{
+    TestApp, default_bound_settings, fresh_db_name, number, spawn_instance, test_settings,
+};
 use crate::routing::{department, set_limit};
 
 /// Closes the assignments through the instances in turn, 64 at a time.
@@ -32,9 +34,9 @@ async fn close_all(instances: &[&TestApp], ids: Vec<String>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_instances_never_push_an_agent_over_its_limit() {
     let db_name = fresh_db_name();
-    let first = spawn_instance(test_settings(&db_name)).await;
-    let second = spawn_instance(test_settings(&db_name)).await;
-    let third = spawn_instance(test_settings(&db_name)).await;
+    let first = spawn_instance(default_bound_settings(&db_name)).await;
+    let second = spawn_instance(default_bound_settings(&db_name)).await;
+    let third = spawn_instance(default_bound_settings(&db_name)).await;
     let instances = [&first, &second, &third];
 
     let mut agents = Vec::new();

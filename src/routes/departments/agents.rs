@@ -38,9 +38,7 @@ pub async fn list(
     id: web::Path<String>,
     query: web::Query<AgentsQuery>,
 ) -> Result<HttpResponse, Error> {
-    caller
-        .require_any(&state.store, &[VIEW_DEPARTMENTS, VIEW_L_ROOM])
-        .await?;
+    caller.require_any(&[VIEW_DEPARTMENTS, VIEW_L_ROOM]).await?;
     let sort = Sort::parse(query.sort.as_deref(), SORTABLE_FIELDS, Sort::by("username"))?;
     let page = Page::parse(query.offset.as_deref(), query.count.as_deref())?;
     let (agents, total) = state
@@ -83,7 +81,7 @@ pub async fn save(
     body: JsonBody<RawBody>,
 ) -> Result<HttpResponse, Error> {
     caller
-        .require_any(&state.store, &[MANAGE_DEPARTMENTS, ADD_DEPARTMENT_AGENTS])
+        .require_any(&[MANAGE_DEPARTMENTS, ADD_DEPARTMENT_AGENTS])
         .await?;
     let body: AgentsBody = parse_value(body.into_inner().0)?;
     let upsert = AgentLinkSpecs::parse("upsert", body.upsert)?;
@@ -112,9 +110,7 @@ pub async fn of_agent(
     agent_id: web::Path<String>,
     query: web::Query<AgentDepartmentsQuery>,
 ) -> Result<HttpResponse, Error> {
-    caller
-        .require_any(&state.store, &[VIEW_L_ROOM, VIEW_DEPARTMENTS])
-        .await?;
+    caller.require_any(&[VIEW_L_ROOM, VIEW_DEPARTMENTS]).await?;
     let enabled_only = parse_flag(
         "enabledDepartmentsOnly",
         query.enabled_departments_only.as_deref(),

@@ -18,13 +18,12 @@ pub async fn archive(
     caller: AuthUser,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Error> {
-    caller
-        .require_all(&state.store, &[MANAGE_DEPARTMENTS])
-        .await?;
+    caller.require_all(&[MANAGE_DEPARTMENTS]).await?;
     if !state.store.set_department_archived(&id, true).await? {
         // Rocket.Chat's exact answer (a plain `Error`).
         return Err(Error::code("department-not-found"));
     }
+    state.distribution.department_changed(&id).await;
     Ok(HttpResponse::Ok().json(json!({"success": true})))
 }
 
@@ -38,12 +37,11 @@ pub async fn unarchive(
     caller: AuthUser,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Error> {
-    caller
-        .require_all(&state.store, &[MANAGE_DEPARTMENTS])
-        .await?;
+    caller.require_all(&[MANAGE_DEPARTMENTS]).await?;
     if !state.store.set_department_archived(&id, false).await? {
         // Rocket.Chat's exact answer (a `Meteor.Error` without reason).
         return Err(Error::meteor("department-not-found", ""));
     }
+    state.distribution.department_changed(&id).await;
     Ok(HttpResponse::Ok().json(json!({"success": true})))
 }

@@ -45,9 +45,7 @@ pub async fn create(
     caller: AuthUser,
     body: JsonBody<RawBody>,
 ) -> Result<HttpResponse, Error> {
-    caller
-        .require_all(&state.store, &[MANAGE_DEPARTMENTS])
-        .await?;
+    caller.require_all(&[MANAGE_DEPARTMENTS]).await?;
     let body: SaveBody = parse_value(body.into_inner().0)?;
     let department = NewDepartment::parse(body.department)?;
     let agents = AgentLinkSpecs::parse("agents", body.agents.unwrap_or_default())?;
@@ -60,6 +58,7 @@ pub async fn create(
 
 /// The answer to a save: the department as stored now and all its links.
 pub(super) async fn saved(state: &AppState, id: &str) -> Result<HttpResponse, Error> {
+    state.distribution.department_changed(id).await;
     let department = state.store.departments().find_by_id(id).await?;
     let agents = state
         .store

@@ -43,9 +43,7 @@ pub async fn autocomplete(
     caller: AuthUser,
     query: web::Query<AutocompleteQuery>,
 ) -> Result<HttpResponse, Error> {
-    caller
-        .require_any(&state.store, &[VIEW_DEPARTMENTS, VIEW_L_ROOM])
-        .await?;
+    caller.require_any(&[VIEW_DEPARTMENTS, VIEW_L_ROOM]).await?;
     let raw = query
         .selector
         .as_deref()
@@ -88,9 +86,7 @@ pub async fn list_by_ids(
     caller: AuthUser,
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, Error> {
-    caller
-        .require_any(&state.store, &[VIEW_DEPARTMENTS, VIEW_L_ROOM])
-        .await?;
+    caller.require_any(&[VIEW_DEPARTMENTS, VIEW_L_ROOM]).await?;
     let ids = ids_param(&query)?;
     let departments = state.store.departments().list_by_ids(&ids).await?;
     Ok(HttpResponse::Ok().json(json!({

@@ -73,9 +73,7 @@ async fn list_answer(
     query: &ListQuery,
     archived: ArchivedFilter,
 ) -> Result<HttpResponse, Error> {
-    caller
-        .require_any(&state.store, &[VIEW_DEPARTMENTS, VIEW_L_ROOM])
-        .await?;
+    caller.require_any(&[VIEW_DEPARTMENTS, VIEW_L_ROOM]).await?;
     let (filter, sort, page) = query.parse(archived)?;
     let (departments, total) = state.store.departments().list(&filter, &sort, page).await?;
     Ok(HttpResponse::Ok().json(json!({
@@ -137,9 +135,7 @@ pub async fn get(
     query: web::Query<GetQuery>,
 ) -> Result<HttpResponse, Error> {
     let store = &state.store;
-    caller
-        .require_any(store, &[VIEW_DEPARTMENTS, VIEW_L_ROOM])
-        .await?;
+    caller.require_any(&[VIEW_DEPARTMENTS, VIEW_L_ROOM]).await?;
     let include = parse_flag("includeAgents", query.include_agents.as_deref())?.unwrap_or(true);
     let department = store.departments().find_by_id(&id).await?;
     // Rocket.Chat answers 200 with `department: null` for an unknown id;
@@ -148,7 +144,7 @@ pub async fn get(
         "department": department.as_ref().map(department_json),
         "success": true,
     });
-    if include && caller.has(store, VIEW_DEPARTMENTS).await? {
+    if include && caller.has(VIEW_DEPARTMENTS).await? {
         let agents = match &department {
             Some(_) => store.department_agents().all_of_department(&id).await?,
             None => Vec::new(),
@@ -162,12 +158,9 @@ pub async fn get(
     responses((status = 200, description = "`{isDepartmentCreationAvailable: true, success}`: Switchboard has no department limit"),
               (status = 401), (status = 403)),
     security(("userId" = [], "authToken" = [])))]
-pub async fn creation_available(
-    state: web::Data<AppState>,
-    caller: AuthUser,
-) -> Result<HttpResponse, Error> {
+pub async fn creation_available(caller: AuthUser) -> Result<HttpResponse, Error> {
     caller
-        .require_any(&state.store, &[VIEW_DEPARTMENTS, MANAGE_DEPARTMENTS])
+        .require_any(&[VIEW_DEPARTMENTS, MANAGE_DEPARTMENTS])
         .await?;
     Ok(HttpResponse::Ok().json(json!({"isDepartmentCreationAvailable": true, "success": true})))
 }

@@ -28,10 +28,10 @@ pub async fn update(
 ) -> Result<HttpResponse, Error> {
     let store = &state.store;
     caller
-        .require_any(store, &[MANAGE_DEPARTMENTS, ADD_DEPARTMENT_AGENTS])
+        .require_any(&[MANAGE_DEPARTMENTS, ADD_DEPARTMENT_AGENTS])
         .await?;
-    let may_save = caller.has(store, MANAGE_DEPARTMENTS).await?;
-    let may_add_agents = caller.has(store, ADD_DEPARTMENT_AGENTS).await?;
+    let may_save = caller.has(MANAGE_DEPARTMENTS).await?;
+    let may_add_agents = caller.has(ADD_DEPARTMENT_AGENTS).await?;
     let body: SaveBody = parse_value(body.into_inner().0)?;
     if !may_save {
         return Err(Error::code("error-not-allowed"));
@@ -65,7 +65,7 @@ pub async fn remove(
     id: web::Path<String>,
 ) -> Result<HttpResponse, Error> {
     caller
-        .require_any(&state.store, &[MANAGE_DEPARTMENTS, REMOVE_DEPARTMENT])
+        .require_any(&[MANAGE_DEPARTMENTS, REMOVE_DEPARTMENT])
         .await?;
     if !state.settings.departments.removal_enabled {
         return Err(Error::code("error-department-removal-disabled"));
@@ -73,5 +73,6 @@ pub async fn remove(
     if !state.store.delete_department(&id).await? {
         return Err(Error::code("error-department-not-found"));
     }
+    state.distribution.department_changed(&id).await;
     Ok(HttpResponse::Ok().json(json!({"success": true})))
 }

@@ -3,106 +3,54 @@
 
 use super::*;
 
-fn load_projection() -> Document {
-    doc! {"openLivechats": 1, "routingLoadSeq": 1, "livechat": 1}
-}
-
-fn reserved(d: &Document, global: u32) -> Reserved {
-    let own = d
-        .get_document("livechat")
-        .ok()
-        .map(|l| int(l, "maxNumberSimultaneousChat"))
-        .filter(|n| *n > 0)
-        .map(|n| n.min(i64::from(u32::MAX)) as u32);
-    Reserved {
-        load: Load {
-            open: int(d, "openLivechats"),
-            seq: int(d, "routingLoadSeq"),
-        },
-        limit: agent_limit(own, global),
-    }
-}
-
 impl Routing {
-    /// Counts one more open chat for the agent if it is still eligible and
-    /// under its limit (its own when set, else `global`; 0 = none), in one
-    /// conditional update; `None` when it is not.
+    /// Counts one more open chat for the agent, with its hold, if it is
+    /// still eligible and under its limit (its own when set, else `global`;
+    /// 0 = none), in one conditional update; `None` when it is not.
     pub async fn reserve_agent(
         &self,
         agent_id: &str,
         global: u32,
         exclude_away: bool,
+        hold: &HoldKey<'_>,
     ) -> Result<Option<Reserved>, Error> {
-        let excluded: Vec<&str> = if exclude_away {
-            vec!["offline", "away"]
-        } else {
-            vec!["offline"]
-        };
-        let no_limit = i64::MAX;
-        let fallback = if global > 0 {
-            i64::from(global)
-        } else {
-            no_limit
-        };
-        let query = doc! {
-            "_id": agent_id,
-            "active": true,
-            "roles": ROLE_AGENT,
-            "statusLivechat": "available",
-            "status": {"$nin": excluded},
-            "$expr": {"$lt": [
-                {"$ifNull": ["$openLivechats", 0]},
-                {"$let": {
-                    "vars": {"own": {"$ifNull": ["$livechat.maxNumberSimultaneousChat", 0]}},
-                    "in": {"$cond": [{"$gt": ["$$own", 0]}, "$$own", fallback]},
-                }},
-            ]},
-        };
+        let mut query = reservable(exclude_away, global);
+        query.insert("_id", agent_id);
+        query.insert("roles", ROLE_AGENT);
         let after = self
             .users
-            .find_one_and_update(
-                query,
-                doc! {
-                    "$inc": {"openLivechats": 1, "routingLoadSeq": 1},
-                    "$set": {"lastRoutingTime": now()},
-                },
-            )
+            .find_one_and_update(query, reservation(hold, false))
             .return_document(ReturnDocument::After)
             .projection(load_projection())
             .await?;
         Ok(after.map(|d| reserved(&d, global)))
     }
 
-    /// One open chat less for the agent.
-    pub async fn release_agent(
+    /// Frees the agent's slot held for this chat, once; `None` when the
+    /// hold was already gone. `undo_served` also takes back the
+    /// `livechatCount` increment of a chat routed without a department
+    /// that did not happen.
+    pub async fn release_agent_hold(
         &self,
         agent_id: &str,
         global: u32,
+        hold: &HoldKey<'_>,
+        undo_served: bool,
     ) -> Result<Option<Reserved>, Error> {
+        let mut inc = doc! {"openLivechats": -1, "routingLoadSeq": 1};
+        if undo_served {
+            inc.insert("livechatCount", -1);
+        }
         let after = self
             .users
             .find_one_and_update(
-                doc! {"_id": agent_id},
-                vec![doc! {"$set": {
-                    "openLivechats": minus_floor_zero("openLivechats"),
-                    "routingLoadSeq": plus("routingLoadSeq", 1),
-                }}],
+                doc! {"_id": agent_id, HOLDS: hold.matcher()},
+                doc! {"$pull": {HOLDS: hold.as_doc()}, "$inc": inc},
             )
             .return_document(ReturnDocument::After)
             .projection(load_projection())
             .await?;
         Ok(after.map(|d| reserved(&d, global)))
-    }
-
-    /// One open chat less on the agent's link in that department.
-    pub async fn release_link(&self, department_id: &str, agent_id: &str) -> Result<(), Error> {
-        self.links
-            .update_one(
-                doc! {"departmentId": department_id, "agentId": agent_id},
-                vec![doc! {"$set": {"openChats": minus_floor_zero("openChats")}}],
-            )
-            .await?;
-        Ok(())
     }
 
     /// The agent's current load, as stored.
@@ -113,6 +61,33 @@ impl Routing {
             .projection(load_projection())
             .await?;
         Ok(found.map(|d| reserved(&d, global)))
+    }
+
+    /// The current loads of these agents, as stored.
+    pub async fn loads_of(
+        &self,
+        agent_ids: &[String],
+        global: u32,
+    ) -> Result<Vec<(String, Reserved)>, Error> {
+        if agent_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let found: Vec<Document> = futures::TryStreamExt::try_collect(
+            self.users
+                .find(doc! {"_id": {"$in": agent_ids}})
+                .projection(load_projection())
+                .await?,
+        )
+        .await?;
+        Ok(found
+            .iter()
+            .map(|d| {
+                (
+                    d.get_str("_id").unwrap_or_default().to_string(),
+                    reserved(d, global),
+                )
+            })
+            .collect())
     }
 
     /// Copies the agent's load onto all its links, unless a newer load is

@@ -1,24 +1,26 @@
 //! The routing engine's atomic steps over agent links and users.
 //!
-//! A decision is a *take* and a *reservation*:
-//! 1. `take_link`: one `findOneAndUpdate` on the department's links picks
-//!    the best eligible agent by the method's ranking (served by an index)
-//!    and, in the same atomic step, bumps what the ranking reads (`count`,
-//!    the department's `openChats`, `lastRoutingTime`, …) so no concurrent
-//!    decision sees the same pre-increment values. The department limit is
-//!    part of its filter, so it holds exactly.
-//! 2. `reserve_agent`: one conditional `$inc` of the agent's open chats on
-//!    its user document, guarded by the agent's limit, so the limit holds
-//!    exactly across departments and instances.
+//! A decision is a *take* and a *reservation*, each one atomic
+//! `findOneAndUpdate`:
+//! 1. `take_link` picks the best eligible link of the department by the
+//!    method's ranking (served by an index) and bumps what the ranking
+//!    reads (`count`, the department's `openChats`, `lastRoutingTime`, …).
+//!    The department limit is part of its filter, which the server checks
+//!    again when it writes, so it holds exactly.
+//! 2. `reserve_agent` counts one more open chat on the agent's user,
+//!    guarded by the agent's limit, so the limit holds exactly across
+//!    departments and instances.
 //!
-//! When the reservation fails, `untake_link` compensates the take (the
-//! `count` increment is undone, so the sum of increments equals the chats
-//! routed) and the next agent is tried. Agent-wide load (`agentOpenChats`,
-//! `agentLoadRatio`, `agentFull`) is copied onto every link of the agent,
-//! versioned by `routingLoadSeq` so a late writer never overwrites a newer
-//! value.
+//! Each of them also appends a *hold* (`routingHolds`: the assignment id
+//! and the decision attempt) in the same update, and every release removes
+//! its hold in the same update that gives the slot back, guarded by the
+//! hold being there: so a slot is never freed twice, `openLivechats` and
+//! `openChats` always equal their number of holds, and a decision that
+//! failed half-way leaves a hold the repair (`holds.rs`) can judge against
+//! the assignments. Agent-wide load (`agentOpenChats`, `agentLoadRatio`,
+//! `agentFull`) is copied onto every link of the agent, versioned by
+//! `routingLoadSeq` so a late writer never overwrites a newer value.
 
-use futures::TryStreamExt;
 use mongodb::bson::{Bson, Document, doc};
 use mongodb::options::ReturnDocument;
 use mongodb::{Collection, IndexModel};
@@ -28,9 +30,15 @@ use crate::domain::routing::{Method, Pick, agent_limit, fair_count};
 use crate::domain::user::{ROLE_AGENT, User};
 use crate::error::Error;
 
+mod holds;
 mod load;
 mod rejoin;
 mod take;
+
+pub use holds::{LinkHolds, UserHolds};
+
+/// The field of users and links that lists their holds.
+const HOLDS: &str = "routingHolds";
 
 /// The link field that says an agent can be routed to.
 fn eligible_field(exclude_away: bool) -> &'static str {
@@ -75,6 +83,12 @@ pub(super) fn link_indexes() -> Vec<IndexModel> {
             .keys(doc! {"departmentId": 1, "eligible": 1, "count": 1})
             .build(),
     );
+    // The repair's look-up of old holds.
+    out.push(
+        IndexModel::builder()
+            .keys(doc! {format!("{HOLDS}.at"): 1})
+            .build(),
+    );
     out
 }
 
@@ -83,14 +97,38 @@ pub(super) fn user_indexes() -> Vec<IndexModel> {
         IndexModel::builder()
             .keys(doc! {"roles": 1, "statusLivechat": 1, "livechatCount": 1, "username": 1})
             .build(),
+        IndexModel::builder()
+            .keys(doc! {format!("{HOLDS}.at"): 1})
+            .build(),
     ]
 }
 
-/// What a take found, before its own increment.
-#[derive(Debug, Clone)]
-pub struct Taken {
-    pub link_id: String,
-    pub pick: Pick,
+/// Names one hold: the assignment it is for and the attempt that made it.
+#[derive(Debug, Clone, Copy)]
+pub struct HoldKey<'a> {
+    pub assignment_id: &'a str,
+    pub attempt: &'a str,
+}
+
+impl HoldKey<'_> {
+    fn as_doc(&self) -> Document {
+        doc! {"assignmentId": self.assignment_id, "attempt": self.attempt}
+    }
+
+    /// Matches a holds array that contains this hold.
+    fn matcher(&self) -> Document {
+        doc! {"$elemMatch": self.as_doc()}
+    }
+
+    /// The holds array with this hold appended (in an update pipeline);
+    /// `counted`: the same update counted a chat routed without a
+    /// department (`livechatCount`), which giving it back must undo.
+    fn appended(&self, counted: bool) -> Document {
+        let mut hold = self.as_doc();
+        hold.insert("at", now());
+        hold.insert("counted", counted);
+        doc! {"$concatArrays": [{"$ifNull": [format!("${HOLDS}"), []]}, [hold]]}
+    }
 }
 
 /// The agent's load after a reservation or release.
@@ -107,11 +145,21 @@ pub struct Reserved {
     pub limit: Option<u32>,
 }
 
-/// Options of one take.
+/// Options of one take of a link.
 #[derive(Debug, Clone, Default)]
 pub struct TakeFilter<'a> {
     pub exclude_away: bool,
     pub department_limit: Option<u32>,
+    pub skip_agents: &'a [String],
+    pub only_agent: Option<&'a str>,
+}
+
+/// Options of one take of a user (routing without a department).
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter<'a> {
+    pub exclude_away: bool,
+    /// The limit of agents without their own; 0 = none.
+    pub global: u32,
     pub skip_agents: &'a [String],
     pub only_agent: Option<&'a str>,
 }
@@ -147,8 +195,67 @@ fn plus(field: &str, delta: i32) -> Bson {
     Bson::Document(doc! {"$add": [{"$ifNull": [format!("${field}"), 0]}, delta]})
 }
 
-fn minus_floor_zero(field: &str) -> Bson {
-    Bson::Document(doc! {"$max": [0, {"$add": [{"$ifNull": [format!("${field}"), 0]}, -1]}]})
+/// A user that may take one more chat now: an active agent, available,
+/// present (not away either, when `exclude_away`), under its limit (its own
+/// when set, else `global`; 0 = none).
+fn reservable(exclude_away: bool, global: u32) -> Document {
+    let excluded: Vec<&str> = if exclude_away {
+        vec!["offline", "away"]
+    } else {
+        vec!["offline"]
+    };
+    let fallback = if global > 0 {
+        i64::from(global)
+    } else {
+        i64::MAX
+    };
+    doc! {
+        "active": true,
+        "statusLivechat": "available",
+        "status": {"$nin": excluded},
+        "$expr": {"$lt": [
+            {"$ifNull": ["$openLivechats", 0]},
+            {"$let": {
+                "vars": {"own": {"$ifNull": ["$livechat.maxNumberSimultaneousChat", 0]}},
+                "in": {"$cond": [{"$gt": ["$$own", 0]}, "$$own", fallback]},
+            }},
+        ]},
+    }
+}
+
+/// The update that reserves one slot on a user, with its hold; `served`
+/// also counts a chat routed without a department (`livechatCount`).
+fn reservation(hold: &HoldKey<'_>, served: bool) -> Vec<Document> {
+    let mut set = doc! {
+        "openLivechats": plus("openLivechats", 1),
+        "routingLoadSeq": plus("routingLoadSeq", 1),
+        "lastRoutingTime": now(),
+        HOLDS: hold.appended(served),
+    };
+    if served {
+        set.insert("livechatCount", plus("livechatCount", 1));
+    }
+    vec![doc! {"$set": set}]
+}
+
+fn load_projection() -> Document {
+    doc! {"openLivechats": 1, "routingLoadSeq": 1, "livechat": 1}
+}
+
+fn reserved(d: &Document, global: u32) -> Reserved {
+    let own = d
+        .get_document("livechat")
+        .ok()
+        .map(|l| int(l, "maxNumberSimultaneousChat"))
+        .filter(|n| *n > 0)
+        .map(|n| n.min(i64::from(u32::MAX)) as u32);
+    Reserved {
+        load: Load {
+            open: int(d, "openLivechats"),
+            seq: int(d, "routingLoadSeq"),
+        },
+        limit: agent_limit(own, global),
+    }
 }
 
 impl Routing {

@@ -1,5 +1,7 @@
 //! Eligibility copied onto links, and the fair rejoin of returning agents.
 
+use futures::TryStreamExt;
+
 use super::*;
 
 impl Routing {

@@ -1,8 +1,7 @@
-//! Takes: choosing the best link (or user) and claiming it atomically.
+//! Takes: choosing the best link (or user) and claiming it in one atomic
+//! `findOneAndUpdate` that also records the decision's hold.
 
 use super::*;
-
-use crate::store::claim::{Claim, claim};
 
 impl Routing {
     /// The filter, update, sort and index of a take.
@@ -10,6 +9,7 @@ impl Routing {
         department_id: &str,
         method: Method,
         filter: &TakeFilter<'_>,
+        hold: Option<&HoldKey<'_>>,
     ) -> (Document, Document, Document, Document) {
         let mut query = doc! {
             "departmentId": department_id,
@@ -29,7 +29,13 @@ impl Routing {
             "count": plus("count", 1),
             "openChats": plus("openChats", 1),
             "lastRoutingTime": now(),
+            // Evaluated against the document before this update: what
+            // round robin's explanation reads.
+            "previousRoutingTime": "$lastRoutingTime",
         };
+        if let Some(hold) = hold {
+            set.insert(HOLDS, hold.appended(false));
+        }
         if matches!(method, Method::LoadBalancing | Method::CapabilityWeighted) {
             set.insert("agentOpenChats", plus("agentOpenChats", 1));
         }
@@ -62,7 +68,7 @@ impl Routing {
             exclude_away,
             ..TakeFilter::default()
         };
-        let (query, update, sort, hint) = Self::take_parts(department_id, method, &filter);
+        let (query, update, sort, hint) = Self::take_parts(department_id, method, &filter, None);
         let explained = self
             .links
             .client()
@@ -81,138 +87,119 @@ impl Routing {
         Ok(explained)
     }
 
-    /// Picks and bumps the best eligible link of the department.
+    /// Picks and bumps the best eligible link of the department, recording
+    /// the hold, in one atomic update. The server re-checks the filter when
+    /// it writes, so the department limit and `agentFull` hold exactly.
     pub async fn take_link(
         &self,
         department_id: &str,
         method: Method,
         filter: TakeFilter<'_>,
-    ) -> Result<Option<Taken>, Error> {
-        let (query, mut update, sort, hint) = Self::take_parts(department_id, method, &filter);
-        if let Ok(set) = update.get_document_mut("$set") {
-            set.insert("takeSeq", plus("takeSeq", 1));
-        }
-        let before = claim(
-            &self.links,
-            Claim {
-                query,
-                sort,
-                hint: Some(hint),
-                seq_field: "takeSeq",
-                update: mongodb::options::UpdateModifications::Pipeline(vec![update]),
-                projection: None,
-                return_document: ReturnDocument::Before,
-            },
-        )
-        .await?;
-        Ok(before.map(|d| Taken {
-            link_id: d.get_str("_id").unwrap_or_default().to_string(),
-            pick: Pick {
-                agent_id: d.get_str("agentId").unwrap_or_default().to_string(),
-                username: d.get_str("username").unwrap_or_default().to_string(),
-                count_before: int(&d, "count"),
-                order: int(&d, "order"),
-                open_before: int(&d, "agentOpenChats"),
-                limit: match int(&d, "agentLimit") {
-                    n if n > 0 => Some(n as u32),
-                    _ => None,
-                },
-                last_assigned: d
-                    .get_datetime("lastRoutingTime")
-                    .ok()
-                    .map(|t| t.to_chrono()),
-            },
-        }))
-    }
-
-    /// Undoes a take whose reservation failed.
-    pub async fn untake_link(&self, link_id: &str) -> Result<(), Error> {
-        self.untake_where(doc! {"_id": link_id}).await
-    }
-
-    /// Undoes the take of this agent's link in that department.
-    pub async fn untake_agent_link(
-        &self,
-        department_id: &str,
-        agent_id: &str,
-    ) -> Result<(), Error> {
-        self.untake_where(doc! {"departmentId": department_id, "agentId": agent_id})
-            .await
-    }
-
-    async fn untake_where(&self, filter: Document) -> Result<(), Error> {
-        self.links
-            .update_one(
-                filter,
-                vec![doc! {"$set": {
-                    "count": {"$add": [{"$ifNull": ["$count", 0]}, -1]},
-                    "openChats": minus_floor_zero("openChats"),
-                }}],
-            )
-            .await?;
-        Ok(())
-    }
-
-    /// Without a department: the eligible agent with the lowest
-    /// `livechatCount` (then username), incremented atomically, as
-    /// Rocket.Chat's `Users.getNextAgent`.
-    pub async fn take_user(
-        &self,
-        exclude_away: bool,
-        skip_agents: &[String],
-        only_agent: Option<&str>,
+        hold: &HoldKey<'_>,
     ) -> Result<Option<Pick>, Error> {
-        let excluded: Vec<&str> = if exclude_away {
-            vec!["offline", "away"]
-        } else {
-            vec!["offline"]
-        };
-        let mut query = doc! {
-            "roles": ROLE_AGENT,
-            "statusLivechat": "available",
-            "active": true,
-            "status": {"$nin": excluded},
-        };
-        if let Some(agent) = only_agent {
-            query.insert("_id", agent);
-        } else if !skip_agents.is_empty() {
-            query.insert("_id", doc! {"$nin": skip_agents});
-        }
-        let before = claim(
-            &self.users,
-            Claim {
-                query,
-                sort: doc! {"livechatCount": 1, "username": 1},
-                hint: None,
-                seq_field: "livechatTakeSeq",
-                update: mongodb::options::UpdateModifications::Document(
-                    doc! {"$inc": {"livechatCount": 1, "livechatTakeSeq": 1}},
-                ),
-                projection: Some(doc! {
-                    "username": 1, "livechatCount": 1, "openLivechats": 1, "lastRoutingTime": 1,
-                }),
-                return_document: ReturnDocument::Before,
-            },
-        )
-        .await?;
-        Ok(before.map(|d| Pick {
-            agent_id: d.get_str("_id").unwrap_or_default().to_string(),
+        let (query, update, sort, hint) =
+            Self::take_parts(department_id, method, &filter, Some(hold));
+        let after = self
+            .links
+            .find_one_and_update(query, vec![update])
+            .sort(sort)
+            .hint(mongodb::options::Hint::Keys(hint))
+            .projection(doc! {
+                "agentId": 1, "username": 1, "count": 1, "order": 1,
+                "agentOpenChats": 1, "agentLimit": 1, "previousRoutingTime": 1,
+            })
+            .return_document(ReturnDocument::After)
+            .await?;
+        let bumped_load = matches!(method, Method::LoadBalancing | Method::CapabilityWeighted);
+        Ok(after.map(|d| Pick {
+            agent_id: d.get_str("agentId").unwrap_or_default().to_string(),
             username: d.get_str("username").unwrap_or_default().to_string(),
-            count_before: int(&d, "livechatCount"),
-            order: 0,
-            open_before: int(&d, "openLivechats"),
-            limit: None,
+            count_before: int(&d, "count") - 1,
+            order: int(&d, "order"),
+            open_before: int(&d, "agentOpenChats") - i64::from(bumped_load),
+            limit: match int(&d, "agentLimit") {
+                n if n > 0 => Some(n as u32),
+                _ => None,
+            },
             last_assigned: d
-                .get_datetime("lastRoutingTime")
+                .get_datetime("previousRoutingTime")
                 .ok()
                 .map(|t| t.to_chrono()),
         }))
     }
 
-    pub async fn untake_user(&self, agent_id: &str) -> Result<(), Error> {
-        self.users
-            .update_one(doc! {"_id": agent_id}, doc! {"$inc": {"livechatCount": -1}})
+    /// Undoes a take whose decision did not happen, once: its hold, its
+    /// open chat and its `count` increment.
+    pub async fn untake_link(
+        &self,
+        department_id: &str,
+        agent_id: &str,
+        hold: &HoldKey<'_>,
+    ) -> Result<bool, Error> {
+        self.release_link_hold(department_id, agent_id, hold, false)
+            .await
+    }
+
+    /// Frees the link's slot held for this chat, once; `routed` keeps the
+    /// `count` increment (the chat was served), otherwise it is undone.
+    pub async fn release_link_hold(
+        &self,
+        department_id: &str,
+        agent_id: &str,
+        hold: &HoldKey<'_>,
+        routed: bool,
+    ) -> Result<bool, Error> {
+        let mut inc = doc! {"openChats": -1};
+        if !routed {
+            inc.insert("count", -1);
+        }
+        let result = self
+            .links
+            .update_one(
+                doc! {"departmentId": department_id, "agentId": agent_id, HOLDS: hold.matcher()},
+                doc! {"$pull": {HOLDS: hold.as_doc()}, "$inc": inc},
+            )
             .await?;
-        Ok(())
+        Ok(result.modified_count > 0)
+    }
+
+    /// Without a department: the eligible agent with room and the lowest
+    /// `livechatCount` (then username), as Rocket.Chat's
+    /// `Users.getNextAgent`, claimed and reserved in one atomic update.
+    pub async fn take_user(
+        &self,
+        eligibility: UserFilter<'_>,
+        hold: &HoldKey<'_>,
+    ) -> Result<Option<(Pick, Reserved)>, Error> {
+        let mut query = reservable(eligibility.exclude_away, eligibility.global);
+        query.insert("roles", ROLE_AGENT);
+        if let Some(agent) = eligibility.only_agent {
+            query.insert("_id", agent);
+        } else if !eligibility.skip_agents.is_empty() {
+            query.insert("_id", doc! {"$nin": eligibility.skip_agents});
+        }
+        let after = self
+            .users
+            .find_one_and_update(query, reservation(hold, true))
+            .sort(doc! {"livechatCount": 1, "username": 1})
+            .projection(doc! {
+                "username": 1, "livechatCount": 1, "openLivechats": 1, "routingLoadSeq": 1,
+                "livechat": 1,
+            })
+            .return_document(ReturnDocument::After)
+            .await?;
+        Ok(after.map(|d| {
+            let reserved = reserved(&d, eligibility.global);
+            let pick = Pick {
+                agent_id: d.get_str("_id").unwrap_or_default().to_string(),
+                username: d.get_str("username").unwrap_or_default().to_string(),
+                count_before: int(&d, "livechatCount") - 1,
+                order: 0,
+                open_before: int(&d, "openLivechats") - 1,
+                limit: reserved.limit,
+                last_assigned: None,
+            };
+            (pick, reserved)
+        }))
     }
 }

@@ -1,0 +1,486 @@
+//! One decision: choose an agent (the department, then its backups, or any
+//! agent without a department), reserve its slot, record the assignment.
+//!
+//! On the hot path — a department with a free agent, configuration and
+//! department cached — a decision is four database commands: the take of a
+//! link, the reservation on the agent, the publication of its load on its
+//! links, and the insert of the assignment. The visitor's live assignment
+//! is not read first: the unique index on live assignments refuses a
+//! second one, and only then is the reservation given back.
+
+use tokio::time::{Instant, timeout, timeout_at};
+
+use super::queue::Next;
+use super::{Distribution, Policies, Policy, RouteRequest, Routed};
+use crate::domain::assignment::Status;
+use crate::domain::routing::{Method, Pick, backup_path, explain_last_chatted};
+use crate::error::{Error, error_chain_fmt};
+use crate::store::assignments::{NewAssignment, Outcome, QueueScope, Recorded, Served};
+use crate::store::routing::{DepartmentRules, HoldKey, TakeFilter, UserFilter};
+use crate::telemetry::metrics;
+
+/// How many agents one decision may try before it queues the chat (each
+/// failed try was an agent that filled up between its take and its
+/// reservation).
+const MAX_TRIES: usize = 64;
+
+/// How long a failed decision waits to learn whether its record landed.
+const FENCE_BOUND: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The ids one decision attempt writes under: the assignment it will
+/// record, and the attempt that its holds name.
+pub(super) struct Attempt {
+    pub assignment_id: String,
+    pub attempt: String,
+}
+
+impl Attempt {
+    fn new() -> Attempt {
+        Attempt {
+            assignment_id: crate::domain::id::new_id(),
+            attempt: crate::domain::id::new_id(),
+        }
+    }
+
+    fn hold(&self) -> HoldKey<'_> {
+        HoldKey {
+            assignment_id: &self.assignment_id,
+            attempt: &self.attempt,
+        }
+    }
+}
+
+pub(super) struct Chosen {
+    pub pick: Pick,
+    pub department_id: Option<String>,
+    pub method: Method,
+    pub reason: String,
+}
+
+impl Chosen {
+    /// The record's view of this choice.
+    pub fn served(&self) -> Served {
+        Served {
+            agent_id: self.pick.agent_id.clone(),
+            username: self.pick.username.clone(),
+            department_id: self.department_id.clone(),
+            method: self.method.as_str().to_string(),
+            reason: self.reason.clone(),
+        }
+    }
+}
+
+fn timed_out() -> Error {
+    Error::Unavailable(anyhow::anyhow!(
+        "the decision could not be recorded within its bound"
+    ))
+}
+
+impl Distribution {
+    pub(super) async fn decide(
+        &self,
+        request: RouteRequest,
+        deadline: Instant,
+    ) -> Result<Routed, Error> {
+        // A second round only when the visitor's live chat closed between
+        // our insert and our read of it.
+        for _ in 0..2 {
+            if let Some(routed) = self.decide_once(&request, deadline).await? {
+                return Ok(routed);
+            }
+        }
+        Err(Error::Unexpected(anyhow::anyhow!(
+            "the visitor's live assignment kept changing during the decision"
+        )))
+    }
+
+    async fn decide_once(
+        &self,
+        request: &RouteRequest,
+        deadline: Instant,
+    ) -> Result<Option<Routed>, Error> {
+        let policies = self.policies().await?;
+        let requested = match &request.department_id {
+            Some(id) => Some(self.department(id).await?.ok_or_else(|| {
+                Error::meteor("error-department-not-found", "Department not found")
+            })?),
+            None => None,
+        };
+        let attempt = Attempt::new();
+        let hold = attempt.hold();
+        let token = &request.visitor_token;
+        let chosen = match &requested {
+            _ if !policies.enabled() => None,
+            Some(department) => {
+                self.choose_in_chain(&policies, department, token, &hold)
+                    .await?
+            }
+            None => {
+                self.choose_without_department(&policies, token, &hold)
+                    .await?
+            }
+        };
+        let policy_method = match &requested {
+            Some(d) => policies.for_department(&d.id).method,
+            None => Method::LeastServed,
+        };
+        let label = match (&chosen, request.record_queued) {
+            (Some(_), _) => "open",
+            (None, true) => "queued",
+            (None, false) => "no_agent",
+        };
+        let method = chosen.as_ref().map(|c| c.method).unwrap_or(policy_method);
+        metrics::record_routing_decision(method.as_str(), label);
+        if chosen.is_none() && !request.record_queued {
+            let live = self.store.assignments().live_for_visitor(token).await?;
+            return Ok(Some(live.map(Routed::Existing).unwrap_or(Routed::NoAgent)));
+        }
+        let outcome = match &chosen {
+            Some(c) => Outcome::Served(c.served()),
+            None => Outcome::Queued {
+                method: policy_method.as_str().to_string(),
+                reason: match &requested {
+                    _ if !policies.enabled() => "queued: auto distribution is disabled".to_string(),
+                    Some(d) => format!(
+                        "queued: no eligible agent with room in department {} or its backups",
+                        d.name
+                    ),
+                    None => "queued: no eligible agent with room".to_string(),
+                },
+            },
+        };
+        let record = NewAssignment {
+            id: attempt.assignment_id.clone(),
+            attempt: attempt.attempt.clone(),
+            visitor_token: token.clone(),
+            room_id: request.room_id.clone(),
+            requested_department_id: request.department_id.clone(),
+            outcome,
+        };
+        if Instant::now() >= deadline {
+            self.give_back(chosen.as_ref(), &hold, &policies).await;
+            return Err(timed_out());
+        }
+        let recorded = timeout_at(deadline, self.store.assignments().insert(record))
+            .await
+            .unwrap_or_else(|_| Err(timed_out()));
+        match recorded {
+            Ok(Recorded::New(a)) => Ok(Some(Routed::New(*a))),
+            Ok(Recorded::VisitorHasLive) => {
+                self.give_back(chosen.as_ref(), &hold, &policies).await;
+                self.existing(token, &policies).await
+            }
+            Ok(Recorded::Fenced) => {
+                self.give_back(chosen.as_ref(), &hold, &policies).await;
+                Err(timed_out())
+            }
+            Err(e) => self.unrecorded(chosen, attempt, policies, e).await,
+        }
+    }
+
+    /// The insert failed or did not answer in time, and may still land:
+    /// take its id first so it never can, then give the slot back; if the
+    /// record landed after all, answer it.
+    async fn unrecorded(
+        &self,
+        chosen: Option<Chosen>,
+        attempt: Attempt,
+        policies: std::sync::Arc<Policies>,
+        failure: Error,
+    ) -> Result<Option<Routed>, Error> {
+        let assignments = self.store.assignments();
+        match timeout(FENCE_BOUND, assignments.fence(&attempt.assignment_id)).await {
+            Ok(Ok(true)) => {
+                // Off the request's path: the answer does not wait for it,
+                // and the repair finishes it if it fails.
+                let engine = self.clone();
+                tokio::spawn(async move {
+                    engine
+                        .give_back(chosen.as_ref(), &attempt.hold(), &policies)
+                        .await
+                });
+                Err(failure)
+            }
+            Ok(Ok(false)) => match assignments.find(&attempt.assignment_id).await? {
+                Some(a) if a.status != Status::Abandoned => Ok(Some(Routed::New(a))),
+                _ => Err(failure),
+            },
+            // The repair settles it once the database answers again.
+            _ => Err(failure),
+        }
+    }
+
+    /// The visitor's live assignment; a queued one is tried again now.
+    /// `None` when it has none any more.
+    async fn existing(&self, token: &str, policies: &Policies) -> Result<Option<Routed>, Error> {
+        let Some(live) = self.store.assignments().live_for_visitor(token).await? else {
+            return Ok(None);
+        };
+        if live.status == Status::Queued
+            && policies.enabled()
+            && let Next::Served(served) = self
+                .serve_next(&QueueScope::of(&live), Some(&live.id), policies)
+                .await?
+        {
+            return Ok(Some(Routed::Existing(*served)));
+        }
+        Ok(Some(Routed::Existing(live)))
+    }
+
+    /// Tries the department, then its backups in order.
+    pub(super) async fn choose_in_chain(
+        &self,
+        policies: &Policies,
+        requested: &DepartmentRules,
+        token: &str,
+        hold: &HoldKey<'_>,
+    ) -> Result<Option<Chosen>, Error> {
+        let path = backup_path(&requested.id, |d| policies.for_department(d).backups);
+        let mut visited = Vec::new();
+        for id in &path {
+            let department = if *id == requested.id {
+                requested.clone()
+            } else {
+                match self.department(id).await? {
+                    Some(d) => d,
+                    None => continue,
+                }
+            };
+            visited.push(department.name.clone());
+            if !department.open {
+                continue;
+            }
+            let policy = policies.for_department(id);
+            if let Some(mut chosen) = self
+                .choose_in_department(policies, &department, &policy, token, hold)
+                .await?
+            {
+                if visited.len() > 1 {
+                    chosen.reason = format!(
+                        "{}; served by backup department {} after {}",
+                        chosen.reason,
+                        department.name,
+                        visited[..visited.len() - 1].join(" → ")
+                    );
+                }
+                return Ok(Some(chosen));
+            }
+        }
+        Ok(None)
+    }
+
+    async fn choose_in_department(
+        &self,
+        policies: &Policies,
+        department: &DepartmentRules,
+        policy: &Policy,
+        token: &str,
+        hold: &HoldKey<'_>,
+    ) -> Result<Option<Chosen>, Error> {
+        let chosen = |pick: Pick, reason: String| Chosen {
+            pick,
+            department_id: Some(department.id.clone()),
+            method: policy.method,
+            reason,
+        };
+        let filter = |only_agent| TakeFilter {
+            exclude_away: self.settings.routing.exclude_away,
+            department_limit: department.max_chats_per_agent,
+            skip_agents: &[],
+            only_agent,
+        };
+        let mut previous = None;
+        if policy.last_chatted_preferred {
+            previous = self.store.assignments().last_served(token).await?;
+        }
+        if let Some(agent) = previous.as_ref().and_then(|p| p.agent_id.as_deref())
+            && let Some(pick) = self
+                .take_link(&department.id, policy.method, filter(Some(agent)), hold)
+                .await?
+            && let Some(pick) = self.reserve(policies, &department.id, pick, hold).await?
+        {
+            let reason = explain_last_chatted(&pick);
+            return Ok(Some(chosen(pick, reason)));
+        }
+        let mut skipped: Vec<String> = Vec::new();
+        for _ in 0..MAX_TRIES {
+            let filter = TakeFilter {
+                exclude_away: self.settings.routing.exclude_away,
+                department_limit: department.max_chats_per_agent,
+                skip_agents: &skipped,
+                only_agent: None,
+            };
+            let Some(pick) = self
+                .take_link(&department.id, policy.method, filter, hold)
+                .await?
+            else {
+                return Ok(None);
+            };
+            let agent = pick.agent_id.clone();
+            if let Some(pick) = self.reserve(policies, &department.id, pick, hold).await? {
+                let reason = policy.method.explain(&pick);
+                return Ok(Some(chosen(pick, reason)));
+            }
+            skipped.push(agent);
+        }
+        Ok(None)
+    }
+
+    /// The take itself, one per department at a time on this instance.
+    async fn take_link(
+        &self,
+        department_id: &str,
+        method: Method,
+        filter: TakeFilter<'_>,
+        hold: &HoldKey<'_>,
+    ) -> Result<Option<Pick>, Error> {
+        let _turn = self.gate.enter(Some(department_id)).await;
+        self.store
+            .routing()
+            .take_link(department_id, method, filter, hold)
+            .await
+    }
+
+    /// Reserves the taken agent's slot, or undoes the take.
+    async fn reserve(
+        &self,
+        policies: &Policies,
+        department_id: &str,
+        mut pick: Pick,
+        hold: &HoldKey<'_>,
+    ) -> Result<Option<Pick>, Error> {
+        let routing = self.store.routing();
+        let global = policies.global_limit;
+        let exclude_away = self.settings.routing.exclude_away;
+        match routing
+            .reserve_agent(&pick.agent_id, global, exclude_away, hold)
+            .await?
+        {
+            Some(reserved) => {
+                // Every link of the agent carries its agent-wide load, so
+                // departments with any method see it on their next decision.
+                routing.publish_load(&pick.agent_id, reserved, true).await?;
+                pick.limit = reserved.limit;
+                Ok(Some(pick))
+            }
+            None => {
+                routing
+                    .untake_link(department_id, &pick.agent_id, hold)
+                    .await?;
+                // Make the agent's real load visible so later decisions
+                // skip it without trying.
+                if let Some(reserved) = routing.load_of(&pick.agent_id, global).await? {
+                    routing
+                        .publish_load(&pick.agent_id, reserved, false)
+                        .await?;
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    /// Without a department: the visitor's last agent when the global
+    /// preference says so and it can take the chat, else the agent with
+    /// room and the lowest `livechatCount`, taken and reserved in one step.
+    pub(super) async fn choose_without_department(
+        &self,
+        policies: &Policies,
+        token: &str,
+        hold: &HoldKey<'_>,
+    ) -> Result<Option<Chosen>, Error> {
+        let routing = self.store.routing();
+        let filter = |only_agent| UserFilter {
+            exclude_away: self.settings.routing.exclude_away,
+            global: policies.global_limit,
+            skip_agents: &[],
+            only_agent,
+        };
+        let mut preferred = None;
+        if policies.last_chatted_preferred()
+            && let Some(previous) = self.store.assignments().last_served(token).await?
+        {
+            preferred = previous.agent_id;
+        }
+        let mut taken = None;
+        if let Some(agent) = preferred.as_deref() {
+            let _turn = self.gate.enter(None).await;
+            taken = routing
+                .take_user(filter(Some(agent)), hold)
+                .await?
+                .map(|t| (t, true));
+        }
+        if taken.is_none() {
+            let _turn = self.gate.enter(None).await;
+            taken = routing
+                .take_user(filter(None), hold)
+                .await?
+                .map(|t| (t, false));
+        }
+        let Some(((pick, reserved), last_chatted)) = taken else {
+            return Ok(None);
+        };
+        routing.publish_load(&pick.agent_id, reserved, true).await?;
+        let reason = if last_chatted {
+            explain_last_chatted(&pick)
+        } else {
+            format!(
+                "least served without a department: {} had the lowest livechatCount ({})",
+                pick.username, pick.count_before
+            )
+        };
+        Ok(Some(Chosen {
+            pick,
+            department_id: None,
+            method: Method::LeastServed,
+            reason,
+        }))
+    }
+
+    /// Frees the slot this hold reserved on the agent (and on its link in
+    /// the department), once. `routed`: the chat was served, so its `count`
+    /// increment stays.
+    pub(super) async fn release(
+        &self,
+        agent_id: &str,
+        department_id: Option<&str>,
+        hold: &HoldKey<'_>,
+        routed: bool,
+        policies: &Policies,
+    ) -> Result<(), Error> {
+        let routing = self.store.routing();
+        if let Some(d) = department_id {
+            routing.release_link_hold(d, agent_id, hold, routed).await?;
+        }
+        let undo_served = !routed && department_id.is_none();
+        if let Some(reserved) = routing
+            .release_agent_hold(agent_id, policies.global_limit, hold, undo_served)
+            .await?
+        {
+            routing.publish_load(agent_id, reserved, false).await?;
+        }
+        Ok(())
+    }
+
+    /// Takes back a decision that will not be recorded. A failure here is
+    /// left to the repair, which finds the hold.
+    pub(super) async fn give_back(
+        &self,
+        chosen: Option<&Chosen>,
+        hold: &HoldKey<'_>,
+        policies: &Policies,
+    ) {
+        let Some(c) = chosen else { return };
+        let released = self
+            .release(
+                &c.pick.agent_id,
+                c.department_id.as_deref(),
+                hold,
+                false,
+                policies,
+            )
+            .await;
+        if let Err(e) = released {
+            tracing::warn!(error = %error_chain_fmt(&e), "giving back a reservation failed; the repair frees it");
+        }
+    }
+}

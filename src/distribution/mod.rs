@@ -1,0 +1,264 @@
+//! The chat distribution engine: which agent takes each chat. A service
+//! held in the application state; each handler calls it once.
+//!
+//! It applies the rules of `domain::routing` through the atomic steps of
+//! `store::routing`, records every decision as an assignment, places
+//! waiting chats when room appears, and repairs what a failure half-way
+//! through a decision or a close left behind (see `repair`).
+//!
+//! What rarely changes (the Auto Distribution configuration, a department's
+//! rules) is cached per instance for at most [`CACHE_TTL`], so a change
+//! made through any instance applies everywhere within that bound; a change
+//! made through this instance applies here at once.
+
+mod decide;
+mod gate;
+mod policies;
+mod queue;
+mod repair;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use moka::future::Cache;
+use tokio::time::Instant;
+
+pub use policies::{Policies, Policy};
+pub use repair::Repaired;
+
+use crate::config::Settings;
+use crate::domain::assignment::{Assignment, Status};
+use crate::error::{Error, error_chain_fmt};
+use crate::store::Store;
+use crate::store::routing::DepartmentRules;
+use crate::telemetry::{commands, metrics};
+
+/// How long a cached configuration or department may be used.
+pub const CACHE_TTL: Duration = Duration::from_secs(1);
+
+/// A request to route a new chat.
+#[derive(Debug, Clone)]
+pub struct RouteRequest {
+    pub visitor_token: String,
+    pub department_id: Option<String>,
+    pub room_id: Option<String>,
+    /// Whether a decision that found no agent is stored as `queued`.
+    pub record_queued: bool,
+}
+
+/// The answer: a new decision, or the visitor's live (open or queued)
+/// assignment.
+#[derive(Debug, Clone)]
+pub enum Routed {
+    New(Assignment),
+    Existing(Assignment),
+    /// No agent could take it and the request asked not to queue it.
+    NoAgent,
+}
+
+/// The engine of one instance. Cheap to clone: clones share the caches.
+#[derive(Clone)]
+pub struct Distribution {
+    store: Store,
+    settings: Arc<Settings>,
+    policies: Cache<(), Arc<Policies>>,
+    departments: Cache<String, Option<DepartmentRules>>,
+    gate: Arc<gate::Gate>,
+}
+
+fn shared(e: Arc<Error>) -> Error {
+    e.shared()
+}
+
+impl Distribution {
+    pub fn new(store: Store, settings: Settings) -> Distribution {
+        Distribution {
+            store,
+            settings: Arc::new(settings),
+            policies: Cache::builder().time_to_live(CACHE_TTL).build(),
+            departments: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(CACHE_TTL)
+                .build(),
+            gate: Arc::new(gate::Gate::default()),
+        }
+    }
+
+    /// The distribution settings in force (cached).
+    pub async fn policies(&self) -> Result<Arc<Policies>, Error> {
+        self.policies
+            .try_get_with((), async {
+                let config = self.store.auto_distribution().load().await?;
+                Ok::<_, Error>(Arc::new(Policies::from_config(
+                    config,
+                    &self.settings.routing,
+                )))
+            })
+            .await
+            .map_err(shared)
+    }
+
+    /// A department's routing rules (cached); `None` when it does not exist.
+    async fn department(&self, id: &str) -> Result<Option<DepartmentRules>, Error> {
+        self.departments
+            .try_get_with(id.to_string(), async {
+                self.store.routing().department(id).await
+            })
+            .await
+            .map_err(shared)
+    }
+
+    /// The Auto Distribution configuration changed through this instance:
+    /// it applies here at once; limits may have changed, so whether each
+    /// named agent (and each agent now marked full) is full is published
+    /// again; and auto distribution may have been enabled or given room, so
+    /// waiting chats are placed.
+    pub async fn configuration_changed(&self, agent_ids: &[&str]) -> Result<(), Error> {
+        self.policies.invalidate_all();
+        let global = self.policies().await?.global_limit;
+        self.store.refresh_agent_loads(agent_ids, global).await?;
+        self.sweep_now().await;
+        Ok(())
+    }
+
+    /// A department changed through this instance.
+    pub async fn department_changed(&self, id: &str) {
+        self.departments.invalidate(id).await;
+    }
+
+    /// How long a decision may take before it gives up: inside the request
+    /// bound, so that its answer (and the clean-up of a decision that could
+    /// not finish) comes before the request's own 503.
+    fn decision_bound(&self) -> Duration {
+        let bound = Duration::from_millis(self.settings.http.request_timeout_ms.max(1));
+        bound - (bound / 5).min(Duration::from_secs(2))
+    }
+
+    /// Routes one chat: decides and records it (`open` with an agent, or
+    /// `queued`), or answers the visitor's live assignment. The decision
+    /// runs to its end even if the caller stops waiting, so it never stops
+    /// between two of its writes.
+    pub async fn route(&self, request: RouteRequest) -> Result<Routed, Error> {
+        let engine = self.clone();
+        let deadline = Instant::now() + self.decision_bound();
+        let decision = tokio::spawn(commands::counted(async move {
+            engine.decide(request, deadline).await
+        }));
+        let (routed, used) = decision
+            .await
+            .map_err(|e| Error::Unexpected(anyhow::anyhow!("the decision stopped: {e}")))?;
+        metrics::record_decision_commands(used);
+        routed
+    }
+
+    /// Closes an assignment. The first close of an open one frees the
+    /// agent's slot and hands it the oldest chat waiting for it; a repeated
+    /// close changes nothing. Runs to its end even if the caller stops
+    /// waiting.
+    pub async fn close(&self, id: &str) -> Result<Option<Assignment>, Error> {
+        let engine = self.clone();
+        let id = id.to_string();
+        tokio::spawn(async move { engine.close_now(&id).await })
+            .await
+            .map_err(|e| Error::Unexpected(anyhow::anyhow!("the close stopped: {e}")))?
+    }
+
+    async fn close_now(&self, id: &str) -> Result<Option<Assignment>, Error> {
+        let assignments = self.store.assignments();
+        let Some(closed) = assignments.close(id).await? else {
+            return Ok(assignments
+                .find(id)
+                .await?
+                .filter(|a| a.status != Status::Abandoned));
+        };
+        if let (Some(agent), Some(attempt)) = (closed.agent_id.as_deref(), &closed.attempt) {
+            let policies = self.policies().await?;
+            let hold = crate::store::routing::HoldKey {
+                assignment_id: &closed.id,
+                attempt,
+            };
+            self.release(
+                agent,
+                closed.department_id.as_deref(),
+                &hold,
+                true,
+                &policies,
+            )
+            .await?;
+            self.drain_after_close(&closed, &policies).await;
+        }
+        Ok(Some(closed))
+    }
+
+    /// An agent may have gained room (came online, became available, got a
+    /// higher limit): places waiting chats of its departments. The change
+    /// has succeeded, so a failure here is logged and left to the sweep.
+    pub async fn agent_gained_room(&self, agent_id: &str) {
+        match self.policies().await {
+            Ok(p) => self.drain_for_agent(agent_id, &p).await,
+            Err(e) => warn_undrained("an agent gained room", &e),
+        }
+    }
+
+    /// Places every waiting chat that can be placed now.
+    pub async fn sweep_now(&self) -> usize {
+        let placed = async {
+            let policies = self.policies().await?;
+            self.drain_all(&policies).await
+        };
+        match placed.await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::debug!(error = %error_chain_fmt(&e), "queue sweep failed; retrying next tick");
+                0
+            }
+        }
+    }
+
+    /// Starts this instance's background work: the periodic sweep of the
+    /// waiting queue (`routing.queue_interval_ms`) and the repair
+    /// (`routing.repair_interval_ms`). Aborting the handle stops both.
+    pub fn spawn_background(&self) -> tokio::task::JoinHandle<()> {
+        let sweep = self.settings.routing.queue_interval_ms;
+        let repair = self.settings.routing.repair_interval_ms;
+        let (sweeper, repairer) = (self.clone(), self.clone());
+        tokio::spawn(async move {
+            let sweeping = async move {
+                if sweep == 0 {
+                    return std::future::pending().await;
+                }
+                let mut tick = tokio::time::interval(Duration::from_millis(sweep));
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    let placed = sweeper.sweep_now().await;
+                    if placed > 0 {
+                        tracing::info!(placed, "placed waiting chats");
+                    }
+                }
+            };
+            let repairing = async move {
+                let mut tick = tokio::time::interval(Duration::from_millis(repair));
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    match repairer.repair().await {
+                        Ok(r) if r.any() => tracing::warn!(
+                            ?r,
+                            "repaired capacity left by failed decisions or closes"
+                        ),
+                        Ok(_) => {}
+                        Err(e) => {
+                            tracing::debug!(error = %error_chain_fmt(&e), "repair failed; retrying next tick")
+                        }
+                    }
+                }
+            };
+            tokio::join!(sweeping, repairing);
+        })
+    }
+}
+
+fn warn_undrained(change: &str, e: &Error) {
+    tracing::warn!(error = %error_chain_fmt(e), change, "placing waiting chats failed; the sweep retries");
+}

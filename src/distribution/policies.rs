@@ -1,0 +1,60 @@
+//! The distribution settings in force: the stored Auto Distribution
+//! configuration over the service's own routing settings.
+
+use crate::config::RoutingSettings;
+use crate::domain::auto_distribution::AutoDistributionConfig;
+use crate::domain::routing::Method;
+
+/// How one department distributes chats.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    pub method: Method,
+    pub last_chatted_preferred: bool,
+    /// Backup departments, in ascending order.
+    pub backups: Vec<String>,
+}
+
+/// The Auto Distribution configuration with the limits it implies.
+#[derive(Debug, Clone)]
+pub struct Policies {
+    config: AutoDistributionConfig,
+    /// Chat limit for agents without their own; 0 = none.
+    pub global_limit: u32,
+}
+
+impl Policies {
+    /// Switchboard's defaults: least-served, no preference, no backups,
+    /// the configured global limit.
+    pub fn defaults(settings: &RoutingSettings) -> Policies {
+        Policies::from_config(AutoDistributionConfig::default(), settings)
+    }
+
+    /// The stored configuration; its global limit, when set, replaces the
+    /// configured default.
+    pub fn from_config(config: AutoDistributionConfig, settings: &RoutingSettings) -> Policies {
+        let global_limit = config.global_limit().unwrap_or(settings.global_max_chats);
+        Policies {
+            config,
+            global_limit,
+        }
+    }
+
+    /// Whether chats are distributed automatically at all.
+    pub fn enabled(&self) -> bool {
+        self.config.is_enabled()
+    }
+
+    pub fn for_department(&self, id: &str) -> Policy {
+        let d = self.config.for_department(id);
+        Policy {
+            method: d.method,
+            last_chatted_preferred: d.last_chatted_preferred,
+            backups: d.backups,
+        }
+    }
+
+    /// Without a department: the global preference applies.
+    pub fn last_chatted_preferred(&self) -> bool {
+        self.config.last_chatted_preferred
+    }
+}

@@ -1,0 +1,223 @@
+//! An assignment: the record of one routing decision, and the holds an
+//! in-flight decision leaves on the agent it reserved.
+//!
+//! A decision writes several documents (the department link, the agent's
+//! user, the assignment). Each write that reserves capacity also records a
+//! *hold* naming the assignment and the attempt that made it, in the same
+//! atomic update. A hold is settled when its assignment is open with that
+//! agent by that attempt; any other hold is capacity reserved for a chat
+//! that does not exist, and the repair releases it. These are the rules of
+//! that judgement.
+
+use chrono::{DateTime, Utc};
+
+/// Where an assignment stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// An agent holds it.
+    Open,
+    /// No agent could take it yet; it waits in its queue.
+    Queued,
+    Closed,
+    /// A decision that failed before it was recorded: kept only so that
+    /// the late write of that decision cannot land (its id is taken).
+    Abandoned,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Open => "open",
+            Status::Queued => "queued",
+            Status::Closed => "closed",
+            Status::Abandoned => "abandoned",
+        }
+    }
+
+    /// The statuses a client may filter on.
+    pub fn parse_public(s: &str) -> Option<Status> {
+        match s {
+            "open" => Some(Status::Open),
+            "queued" => Some(Status::Queued),
+            "closed" => Some(Status::Closed),
+            _ => None,
+        }
+    }
+}
+
+/// One routing decision as recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assignment {
+    pub id: String,
+    pub visitor_token: String,
+    pub room_id: Option<String>,
+    /// The department that serves it (a backup when the requested one
+    /// could not).
+    pub department_id: Option<String>,
+    pub requested_department_id: Option<String>,
+    pub agent_id: Option<String>,
+    pub username: Option<String>,
+    pub status: Status,
+    pub method: String,
+    /// Why this agent was chosen, or why none was, in words.
+    pub reason: String,
+    /// The decision attempt that gave it its agent (see [`HoldFate`]).
+    pub attempt: Option<String>,
+    /// A drainer's lock while it places this queued chat.
+    pub lock_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// When an agent took it: `created_at` for a chat routed at once,
+    /// later for one that waited in the queue.
+    pub routed_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// Capacity one decision attempt reserved, recorded on the document it
+/// reserved it on (the agent's user, or its department link).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hold {
+    pub assignment_id: String,
+    pub attempt: String,
+    pub at: DateTime<Utc>,
+    /// The reservation also counted a chat routed without a department
+    /// (the agent's `livechatCount`), so abandoning it undoes that too.
+    pub counted: bool,
+}
+
+/// What the repair does with a hold that has outlived any decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HoldFate {
+    /// Its chat is open with this agent by this attempt: keep it.
+    Settled,
+    /// Its chat was served by this attempt and closed, but the close did
+    /// not free the slot: free it; the chat counts as routed.
+    Served,
+    /// Its chat was never served by this attempt: free the slot and take
+    /// back the `count` increment, so increments equal chats routed.
+    Abandoned,
+    /// The assignment is not written yet (or a drainer still holds it):
+    /// fence it first, then judge again.
+    Fence,
+}
+
+/// Judges a hold of `agent_id` (on one of its links when `department_id`
+/// is set) against its assignment as stored now.
+pub fn hold_fate(
+    hold: &Hold,
+    agent_id: &str,
+    department_id: Option<&str>,
+    assignment: Option<&Assignment>,
+) -> HoldFate {
+    let Some(a) = assignment else {
+        return HoldFate::Fence;
+    };
+    let by_this_attempt = a.attempt.as_deref() == Some(hold.attempt.as_str())
+        && a.agent_id.as_deref() == Some(agent_id)
+        && department_id.is_none_or(|d| a.department_id.as_deref() == Some(d));
+    match a.status {
+        Status::Open if by_this_attempt => HoldFate::Settled,
+        Status::Closed if by_this_attempt => HoldFate::Served,
+        Status::Queued if a.lock_id.as_deref() == Some(hold.attempt.as_str()) => HoldFate::Fence,
+        _ => HoldFate::Abandoned,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hold() -> Hold {
+        Hold {
+            assignment_id: "a1".into(),
+            attempt: "k1".into(),
+            at: Utc::now(),
+            counted: false,
+        }
+    }
+
+    fn assignment(status: Status, agent: Option<&str>, attempt: Option<&str>) -> Assignment {
+        Assignment {
+            id: "a1".into(),
+            visitor_token: "v".into(),
+            room_id: None,
+            department_id: Some("d".into()),
+            requested_department_id: Some("d".into()),
+            agent_id: agent.map(str::to_string),
+            username: None,
+            status,
+            method: "leastServed".into(),
+            reason: String::new(),
+            attempt: attempt.map(str::to_string),
+            lock_id: None,
+            created_at: Utc::now(),
+            routed_at: None,
+            closed_at: None,
+        }
+    }
+
+    #[test]
+    fn a_hold_whose_chat_is_open_with_its_agent_is_kept() {
+        let a = assignment(Status::Open, Some("ann"), Some("k1"));
+        assert_eq!(
+            hold_fate(&hold(), "ann", Some("d"), Some(&a)),
+            HoldFate::Settled
+        );
+        assert_eq!(hold_fate(&hold(), "ann", None, Some(&a)), HoldFate::Settled);
+    }
+
+    #[test]
+    fn a_hold_without_its_assignment_is_fenced_before_it_is_judged() {
+        assert_eq!(hold_fate(&hold(), "ann", None, None), HoldFate::Fence);
+    }
+
+    #[test]
+    fn a_hold_of_a_chat_that_another_attempt_served_is_abandoned() {
+        let a = assignment(Status::Open, Some("ann"), Some("k2"));
+        assert_eq!(
+            hold_fate(&hold(), "ann", None, Some(&a)),
+            HoldFate::Abandoned
+        );
+        let other_agent = assignment(Status::Open, Some("bob"), Some("k1"));
+        assert_eq!(
+            hold_fate(&hold(), "ann", None, Some(&other_agent)),
+            HoldFate::Abandoned
+        );
+    }
+
+    #[test]
+    fn a_link_hold_of_a_chat_served_in_another_department_is_abandoned() {
+        let a = assignment(Status::Open, Some("ann"), Some("k1"));
+        assert_eq!(
+            hold_fate(&hold(), "ann", Some("backup"), Some(&a)),
+            HoldFate::Abandoned
+        );
+    }
+
+    #[test]
+    fn a_closed_chat_still_holding_its_slot_counts_as_served() {
+        let a = assignment(Status::Closed, Some("ann"), Some("k1"));
+        assert_eq!(hold_fate(&hold(), "ann", None, Some(&a)), HoldFate::Served);
+        let never_served = assignment(Status::Closed, None, None);
+        assert_eq!(
+            hold_fate(&hold(), "ann", None, Some(&never_served)),
+            HoldFate::Abandoned
+        );
+    }
+
+    #[test]
+    fn a_queued_chat_still_locked_by_the_holding_attempt_is_fenced_first() {
+        let mut a = assignment(Status::Queued, None, None);
+        a.lock_id = Some("k1".into());
+        assert_eq!(hold_fate(&hold(), "ann", None, Some(&a)), HoldFate::Fence);
+        a.lock_id = Some("k9".into());
+        assert_eq!(
+            hold_fate(&hold(), "ann", None, Some(&a)),
+            HoldFate::Abandoned
+        );
+        let abandoned = assignment(Status::Abandoned, None, None);
+        assert_eq!(
+            hold_fate(&hold(), "ann", None, Some(&abandoned)),
+            HoldFate::Abandoned
+        );
+    }
+}
