@@ -267,6 +267,7 @@ async fn main() {
                 let hold = HoldKey {
                     assignment_id: &assignment_id,
                     attempt: &attempt,
+                    visitor_token: "bench",
                 };
                 let pick = routing
                     .take_link("dept", Method::LeastServed, TakeFilter::default(), &hold)

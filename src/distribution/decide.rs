@@ -32,13 +32,15 @@ const FENCE_BOUND: std::time::Duration = std::time::Duration::from_secs(1);
 pub(super) struct Attempt {
     pub assignment_id: String,
     pub attempt: String,
+    pub visitor_token: String,
 }
 
 impl Attempt {
-    fn new() -> Attempt {
+    fn new(visitor_token: &str) -> Attempt {
         Attempt {
             assignment_id: crate::domain::id::new_id(),
             attempt: crate::domain::id::new_id(),
+            visitor_token: visitor_token.to_string(),
         }
     }
 
@@ -46,6 +48,7 @@ impl Attempt {
         HoldKey {
             assignment_id: &self.assignment_id,
             attempt: &self.attempt,
+            visitor_token: &self.visitor_token,
         }
     }
 }
@@ -106,7 +109,7 @@ impl Distribution {
             })?),
             None => None,
         };
-        let attempt = Attempt::new();
+        let attempt = Attempt::new(&request.visitor_token);
         let hold = attempt.hold();
         let token = &request.visitor_token;
         let chosen = match &requested {
@@ -189,7 +192,12 @@ impl Distribution {
         failure: Error,
     ) -> Result<Option<Routed>, Error> {
         let assignments = self.store.assignments();
-        match timeout(FENCE_BOUND, assignments.fence(&attempt.assignment_id)).await {
+        match timeout(
+            FENCE_BOUND,
+            assignments.fence(&attempt.assignment_id, &attempt.visitor_token),
+        )
+        .await
+        {
             Ok(Ok(true)) => {
                 // Off the request's path: the answer does not wait for it,
                 // and the repair finishes it if it fails.

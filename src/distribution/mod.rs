@@ -176,6 +176,7 @@ impl Distribution {
             let hold = crate::store::routing::HoldKey {
                 assignment_id: &closed.id,
                 attempt,
+                visitor_token: &closed.visitor_token,
             };
             self.release(
                 agent,

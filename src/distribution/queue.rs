@@ -55,6 +55,7 @@ impl Distribution {
         let hold = HoldKey {
             assignment_id: &waiting.id,
             attempt: &locked.lock_id,
+            visitor_token: &waiting.visitor_token,
         };
         let chosen = match scope {
             QueueScope::Department(id) => match self.department(id).await? {
@@ -112,6 +113,7 @@ impl Distribution {
             let hold = HoldKey {
                 assignment_id: id,
                 attempt: &locked.lock_id,
+                visitor_token: &locked.assignment.visitor_token,
             };
             self.give_back(Some(chosen), &hold, policies).await;
         }

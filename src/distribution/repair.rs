@@ -42,6 +42,7 @@ fn key(h: &Hold) -> HoldKey<'_> {
     HoldKey {
         assignment_id: &h.assignment_id,
         attempt: &h.attempt,
+        visitor_token: &h.visitor_token,
     }
 }
 
@@ -157,7 +158,9 @@ impl Distribution {
             }
             match assignment {
                 None => {
-                    assignments.fence(&hold.assignment_id).await?;
+                    assignments
+                        .fence(&hold.assignment_id, &hold.visitor_token)
+                        .await?;
                 }
                 Some(a) => {
                     assignments.revoke_lock(&a.id, &hold.attempt).await?;

@@ -82,6 +82,7 @@ pub struct Hold {
     /// The reservation also counted a chat routed without a department
     /// (the agent's `livechatCount`), so abandoning it undoes that too.
     pub counted: bool,
+    pub visitor_token: String,
 }
 
 /// What the repair does with a hold that has outlived any decision.
@@ -132,6 +133,7 @@ mod tests {
             attempt: "k1".into(),
             at: Utc::now(),
             counted: false,
+            visitor_token: "v".into(),
         }
     }
 

@@ -270,10 +270,10 @@ impl Assignments {
     /// Takes the id of a decision that failed before it was recorded, so
     /// that its late write can never land: `true` when this call took it,
     /// `false` when the decision's own record is there after all.
-    pub async fn fence(&self, id: &str) -> Result<bool, Error> {
+    pub async fn fence(&self, id: &str, visitor_token: &str) -> Result<bool, Error> {
         let tombstone = AssignmentDoc {
             id: id.to_string(),
-            visitor_token: String::new(),
+            visitor_token: visitor_token.to_string(),
             room_id: None,
             department_id: None,
             requested_department_id: None,

@@ -149,11 +149,7 @@ async fn ten_thousand_agents_are_routed_through_an_index() {
             "statusLivechat": "available", "createdAt": now}
         })
         .collect();
-    app.db
-        .collection::<Document>("users")
-        .insert_many(users)
-        .await
-        .unwrap();
+    insert_in_small_batches(&app, "users", users).await;
     let links: Vec<Document> = (0..10_000)
         .map(|i| {
             doc! {"_id": format!("link{i:05}"), "departmentId": department_id,
@@ -163,11 +159,7 @@ async fn ten_thousand_agents_are_routed_through_an_index() {
             "count": if i == 7777 { 3 } else { 10 + (i % 17) }, "order": 0}
         })
         .collect();
-    app.db
-        .collection::<Document>("rocketchat_livechat_department_agents")
-        .insert_many(links)
-        .await
-        .unwrap();
+    insert_in_small_batches(&app, "rocketchat_livechat_department_agents", links).await;
 
     let settings = test_settings(&app.db_name);
     let store = switchboard::store::Store::connect(&settings).await.unwrap();
@@ -192,4 +184,17 @@ async fn ten_thousand_agents_are_routed_through_an_index() {
         .await;
     assert_eq!(a.status, 200, "{:?}", a.body);
     assert_eq!(a.body["assignment"]["username"], "agent07777");
+}
+
+/// Seeds in batches small enough that the shared local database serves
+/// the other tests' requests between them (one insert of 10,000 documents
+/// holds it for seconds, past the request bound of the concurrency tests).
+async fn insert_in_small_batches(app: &TestApp, collection: &str, docs: Vec<Document>) {
+    for batch in docs.chunks(200) {
+        app.db
+            .collection::<Document>(collection)
+            .insert_many(batch.to_vec())
+            .await
+            .unwrap();
+    }
 }

@@ -15,6 +15,8 @@ struct HoldDoc {
     at: mongodb::bson::DateTime,
     #[serde(default)]
     counted: bool,
+    #[serde(default)]
+    visitor_token: String,
 }
 
 impl From<HoldDoc> for Hold {
@@ -24,6 +26,7 @@ impl From<HoldDoc> for Hold {
             attempt: h.attempt,
             at: h.at.to_chrono(),
             counted: h.counted,
+            visitor_token: h.visitor_token,
         }
     }
 }

@@ -108,6 +108,9 @@ pub(super) fn user_indexes() -> Vec<IndexModel> {
 pub struct HoldKey<'a> {
     pub assignment_id: &'a str,
     pub attempt: &'a str,
+    /// The chat's visitor: recorded so a repair's tombstone for the
+    /// assignment lands where the assignment would (its shard key).
+    pub visitor_token: &'a str,
 }
 
 impl HoldKey<'_> {
@@ -127,6 +130,7 @@ impl HoldKey<'_> {
         let mut hold = self.as_doc();
         hold.insert("at", now());
         hold.insert("counted", counted);
+        hold.insert("visitorToken", self.visitor_token);
         doc! {"$concatArrays": [{"$ifNull": [format!("${HOLDS}"), []]}, [hold]]}
     }
 }
