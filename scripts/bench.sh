@@ -21,6 +21,8 @@ source scripts/local-db.sh
 if [[ -z "${MONGO_URL:-}" ]]; then
   start_local_db ":memory:"
 fi
+# The load benchmark reads each instance's /metrics, which needs a token.
+export SWITCHBOARD_METRICS__TOKEN="${SWITCHBOARD_METRICS__TOKEN:-bench-$RANDOM$RANDOM}"
 for bench in "${benches[@]}"; do
   cargo bench --bench "$bench"
 done

@@ -23,6 +23,13 @@ pub struct Settings {
     pub departments: DepartmentSettings,
     pub routing: RoutingSettings,
     pub log: LogSettings,
+    pub metrics: MetricsSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct MetricsSettings {
+    /// The bearer token `GET /metrics` requires; empty = not served.
+    pub token: SecretString,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -44,6 +44,9 @@ pub enum Error {
     UnsupportedMediaType(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// The path exists, the method does not: `Allow` lists those it has.
+    #[error("method not allowed")]
+    MethodNotAllowed { allowed: Vec<String> },
     #[error("too many requests")]
     TooManyRequests { retry_after_seconds: u64 },
     /// The database cannot be reached right now; the client may retry.
@@ -141,6 +144,7 @@ impl ResponseError for Error {
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -172,6 +176,14 @@ impl ResponseError for Error {
             Error::NotFound(m) | Error::UnsupportedMediaType(m) | Error::PayloadTooLarge(m) => {
                 json!({"success": false, "error": m})
             }
+            Error::MethodNotAllowed { allowed } => json!({
+                "success": false,
+                "error": format!(
+                    "This path answers {} only [error-method-not-allowed]",
+                    allowed.join(", ")
+                ),
+                "errorType": "error-method-not-allowed",
+            }),
             Error::TooManyRequests { .. } => json!({
                 "success": false,
                 "error": "Too many requests, try again later [error-too-many-requests]",
@@ -197,6 +209,11 @@ impl ResponseError for Error {
             && let Ok(value) = HeaderValue::from_str(&retry_after_seconds.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        if let Error::MethodNotAllowed { allowed } = self
+            && let Ok(value) = HeaderValue::from_str(&allowed.join(", "))
+        {
+            response.headers_mut().insert(header::ALLOW, value);
         }
         response
     }

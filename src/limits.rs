@@ -1,16 +1,12 @@
-//! Edge safety: keyed rate limits, the request-size bound for every route
-//! and the request time bound.
+//! Edge safety: rate limits, the request-size bound for every route and
+//! the request time bound.
 //!
-//! Limits are kept per instance (in memory): an operator running N
-//! instances behind a balancer allows up to N times the configured rate,
-//! which still stops brute force and runaway clients at a bounded cost
-//! without a database round trip per request.
+//! Rate limits are counted in the shared database (`store::rate_limits`),
+//! so N instances behind a balancer allow the configured rate, not N times
+//! it; a limited request costs one database round trip.
 
-use std::num::NonZeroU32;
 use std::time::Duration;
 
-use actix_governor::governor::clock::{Clock, DefaultClock};
-use actix_governor::governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
@@ -21,56 +17,53 @@ use serde_json::json;
 use crate::config::RateLimitSettings;
 use crate::error::Error;
 use crate::state::AppState;
-
-/// Keys kept before idle ones are dropped, so a flood of distinct keys
-/// cannot grow memory without bound.
-const MAX_KEYS: usize = 100_000;
+use crate::store::Store;
 
 /// A per-key limit of `n` requests a minute (a burst of `n`, refilled
-/// evenly). Zero means no limit.
-pub struct KeyedLimiter {
-    limiter: Option<DefaultKeyedRateLimiter<String>>,
+/// evenly), shared by every instance. Zero means no limit.
+pub struct SharedLimiter {
+    name: &'static str,
+    per_minute: u32,
 }
 
-impl KeyedLimiter {
-    pub fn per_minute(n: u32) -> KeyedLimiter {
-        KeyedLimiter {
-            limiter: NonZeroU32::new(n).map(|n| RateLimiter::keyed(Quota::per_minute(n))),
-        }
+impl SharedLimiter {
+    pub fn per_minute(name: &'static str, per_minute: u32) -> SharedLimiter {
+        SharedLimiter { name, per_minute }
     }
 
     /// Counts one request for `key`: `Error::TooManyRequests` (429 with
     /// `Retry-After`) once the key is over its limit.
-    pub fn check(&self, key: &str) -> Result<(), Error> {
-        let Some(limiter) = &self.limiter else {
+    pub async fn check(&self, store: &Store, key: &str) -> Result<(), Error> {
+        if self.per_minute == 0 {
             return Ok(());
-        };
-        if limiter.len() > MAX_KEYS {
-            limiter.retain_recent();
         }
-        limiter.check_key(&key.to_string()).map_err(|not_until| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            Error::TooManyRequests {
-                retry_after_seconds: wait.as_secs_f64().ceil().max(1.0) as u64,
-            }
-        })
+        match store
+            .rate_limits()
+            .hit(self.name, key, self.per_minute)
+            .await?
+        {
+            None => Ok(()),
+            Some(wait_ms) => Err(Error::TooManyRequests {
+                retry_after_seconds: wait_ms.div_ceil(1000).max(1),
+            }),
+        }
     }
 }
 
-/// The limiters of one instance, held in [`AppState`].
+/// The limiters, held in [`AppState`].
 pub struct Limits {
     /// Login attempts per client address and username.
-    pub login: KeyedLimiter,
+    pub login: SharedLimiter,
     /// Public routing calls (`GET /api/v1/livechat/agent.next/{token}`)
     /// per client address.
-    pub agent_next: KeyedLimiter,
+    pub agent_next: SharedLimiter,
 }
 
 impl Limits {
     pub fn new(settings: &RateLimitSettings) -> Limits {
         Limits {
-            login: KeyedLimiter::per_minute(settings.login_per_minute),
-            agent_next: KeyedLimiter::per_minute(settings.agent_next_per_minute),
+            login: SharedLimiter::per_minute("login", settings.login_per_minute),
+            agent_next: SharedLimiter::per_minute("agent.next", settings.agent_next_per_minute),
         }
     }
 }
@@ -135,31 +128,5 @@ pub async fn limit_time(
             }));
             Ok(ServiceResponse::new(http_request, response).map_into_right_body())
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_key_over_its_limit_is_refused_with_a_retry_delay() {
-        let limiter = KeyedLimiter::per_minute(2);
-        assert!(limiter.check("a").is_ok());
-        assert!(limiter.check("a").is_ok());
-        match limiter.check("a") {
-            Err(Error::TooManyRequests {
-                retry_after_seconds,
-            }) => assert!((1..=60).contains(&retry_after_seconds)),
-            other => panic!("expected 429, got {other:?}"),
-        }
-        // Other keys are unaffected.
-        assert!(limiter.check("b").is_ok());
-    }
-
-    #[test]
-    fn zero_means_no_limit() {
-        let limiter = KeyedLimiter::per_minute(0);
-        assert!((0..1000).all(|_| limiter.check("a").is_ok()));
     }
 }

@@ -5,12 +5,68 @@
 
 use std::sync::OnceLock;
 
+use utoipa::openapi::content::Content;
 use utoipa::openapi::path::{HttpMethod, Operation, Paths};
+use utoipa::openapi::response::Response;
 use utoipa::openapi::schema::Schema;
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
-use utoipa::openapi::{ComponentsBuilder, InfoBuilder, OpenApi, OpenApiBuilder, RefOr, Tag};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{ComponentsBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Ref, RefOr, Tag};
+use utoipa::{PartialSchema, ToSchema};
 
 use crate::startup::route_table;
+
+/// Every error answer: Rocket.Chat's envelope. `error` is always there;
+/// the others depend on the error (see `crate::error`).
+#[derive(serde::Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub success: Option<bool>,
+    /// What went wrong, for people.
+    pub error: String,
+    /// What went wrong, for programs (`error-invalid-params`, …).
+    #[serde(rename = "errorType")]
+    pub error_type: Option<String>,
+    /// For a validation error: the field and the rule it broke.
+    pub details: Option<serde_json::Value>,
+    /// `"error"` on 401 answers, as Rocket.Chat's.
+    pub status: Option<String>,
+    pub message: Option<String>,
+}
+
+/// The errors any operation may answer besides those it declares: bad
+/// input in the path or query (400), unknown ids (404), an unexpected
+/// failure (500), the database unreachable or the
+/// request bound passed (503); with credentials 401 and 403; with a body
+/// 413 and 415. Each is documented with the error envelope, so the
+/// document describes every answer the service gives.
+fn document_errors(operation: &mut Operation) {
+    let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+    let has_body = operation.request_body.is_some();
+    let mut statuses = vec![400, 404, 500, 503];
+    if secured {
+        statuses.extend([401, 403]);
+    }
+    if has_body {
+        statuses.extend([413, 415]);
+    }
+    for status in statuses {
+        operation
+            .responses
+            .responses
+            .entry(status.to_string())
+            .or_insert_with(|| RefOr::T(Response::new("")));
+    }
+    let envelope = Content::new(Some(Ref::from_schema_name("ErrorBody")));
+    for (status, response) in operation.responses.responses.iter_mut() {
+        if let RefOr::T(response) = response
+            && (status.starts_with('4') || status.starts_with('5'))
+        {
+            response.content.clear();
+            response
+                .content
+                .insert("application/json".to_string(), RefOr::T(envelope.clone()));
+        }
+    }
+}
 
 /// What the routes contribute while the document is assembled.
 #[derive(Default)]
@@ -63,6 +119,7 @@ fn build() -> OpenApi {
             // Handler names repeat across modules (`list`, `get`); the
             // route's `module.handler` is unique.
             operation.operation_id = Some(route.handler.to_string());
+            document_errors(&mut operation);
             describe_bare_responses(&mut operation);
             for tag in operation.tags.iter().flatten() {
                 if !tags.contains(tag) {
@@ -73,10 +130,15 @@ fn build() -> OpenApi {
         }
     }
     let header = |name: &str| SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new(name)));
+    schemas.push(("ErrorBody".to_string(), ErrorBody::schema()));
     let components = ComponentsBuilder::new()
         .schemas_from_iter(schemas)
         .security_scheme("userId", header("X-User-Id"))
         .security_scheme("authToken", header("X-Auth-Token"))
+        .security_scheme(
+            "metricsToken",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        )
         .build();
     OpenApiBuilder::new()
         .info(

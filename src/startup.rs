@@ -4,7 +4,7 @@
 use std::net::TcpListener;
 
 use actix_cors::Cors;
-use actix_web::dev::Server;
+use actix_web::dev::{ResourceDef, Server};
 use actix_web::http::Method;
 use actix_web::middleware::{Condition, from_fn};
 use actix_web::web::{self, ServiceConfig};
@@ -15,6 +15,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth::access::Access;
 use crate::config::Settings;
 use crate::distribution::Distribution;
+use crate::error::Error;
 use crate::limits::{self, Limits};
 use crate::routes::departments::{agents, archive, config, create, lookup, read, update};
 use crate::routes::{
@@ -267,7 +268,7 @@ fn run(
                 SwaggerUi::new("/api/docs/{_:.*}")
                     .config(utoipa_swagger_ui::Config::from("/api/openapi.json")),
             )
-            .default_service(web::to(extract::not_found))
+            .default_service(web::to(unrouted))
     })
     .shutdown_timeout(grace)
     .listen(listener)?;
@@ -275,6 +276,29 @@ fn run(
         server = server.workers(workers);
     }
     Ok(server.run())
+}
+
+/// Any request no route takes: 405 with `Allow` when the path is served
+/// with other methods, else 404.
+async fn unrouted(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, Error> {
+    static SERVED: std::sync::OnceLock<Vec<(ResourceDef, Method)>> = std::sync::OnceLock::new();
+    let served = SERVED.get_or_init(|| {
+        route_table()
+            .into_iter()
+            .map(|r| (ResourceDef::new(r.path), r.method))
+            .collect()
+    });
+    let mut allowed: Vec<String> = served
+        .iter()
+        .filter(|(path, _)| path.is_match(req.path()))
+        .map(|(_, method)| method.to_string())
+        .collect();
+    if allowed.is_empty() {
+        return extract::not_found(req).await;
+    }
+    allowed.sort();
+    allowed.dedup();
+    Err(Error::MethodNotAllowed { allowed })
 }
 
 /// CORS for the livechat widget: the configured origins (`*` for any) may

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod extractor;
+pub mod metrics_token;
 pub mod password;
 pub mod permissions;
 pub mod token;

@@ -13,10 +13,10 @@ use tokio::time::{Instant, timeout, timeout_at};
 use super::queue::Next;
 use super::{Distribution, Policies, Policy, RouteRequest, Routed};
 use crate::domain::assignment::Status;
-use crate::domain::routing::{Method, Pick, backup_path, explain_last_chatted};
+use crate::domain::routing::{Method, Pick, backup_path, explain_last_chatted, has_room};
 use crate::error::{Error, error_chain_fmt};
 use crate::store::assignments::{NewAssignment, Outcome, QueueScope, Recorded, Served};
-use crate::store::routing::{DepartmentRules, HoldKey, TakeFilter, UserFilter};
+use crate::store::routing::{DepartmentRules, HoldKey, Reserved, TakeFilter, UserFilter};
 use crate::telemetry::metrics;
 
 /// How many agents one decision may try before it queues the chat (each
@@ -365,9 +365,8 @@ impl Distribution {
             .await?
         {
             Some(reserved) => {
-                // Every link of the agent carries its agent-wide load, so
-                // departments with any method see it on their next decision.
-                routing.publish_load(&pick.agent_id, reserved, true).await?;
+                self.publish_if_read(policies, &pick.agent_id, reserved, true)
+                    .await?;
                 pick.limit = reserved.limit;
                 Ok(Some(pick))
             }
@@ -427,7 +426,8 @@ impl Distribution {
         let Some(((pick, reserved), last_chatted)) = taken else {
             return Ok(None);
         };
-        routing.publish_load(&pick.agent_id, reserved, true).await?;
+        self.publish_if_read(policies, &pick.agent_id, reserved, true)
+            .await?;
         let reason = if last_chatted {
             explain_last_chatted(&pick)
         } else {
@@ -464,7 +464,35 @@ impl Distribution {
             .release_agent_hold(agent_id, policies.global_limit, hold, undo_served)
             .await?
         {
-            routing.publish_load(agent_id, reserved, false).await?;
+            self.publish_if_read(policies, agent_id, reserved, false)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Copies the agent's load onto its links when something reads it
+    /// there: a department ranking by load or last assignment, or the
+    /// `agentFull` flag changing (the agent has just filled up, or had
+    /// been full before this release). With least-served everywhere and
+    /// room to spare, a decision skips this write.
+    async fn publish_if_read(
+        &self,
+        policies: &Policies,
+        agent_id: &str,
+        reserved: Reserved,
+        assigned_now: bool,
+    ) -> Result<(), Error> {
+        let open = reserved.load.open;
+        let full_changed = if assigned_now {
+            !has_room(open, reserved.limit)
+        } else {
+            !has_room(open + 1, reserved.limit)
+        };
+        if policies.ranks_by_agent_load() || full_changed {
+            self.store
+                .routing()
+                .publish_load(agent_id, reserved, assigned_now)
+                .await?;
         }
         Ok(())
     }

@@ -14,6 +14,7 @@
 mod decide;
 mod gate;
 mod policies;
+mod presence;
 mod queue;
 mod repair;
 
@@ -171,8 +172,17 @@ impl Distribution {
                 .await?
                 .filter(|a| a.status != Status::Abandoned));
         };
+        let policies = self.policies().await?;
+        self.release_closed(&closed, &policies).await?;
+        if closed.agent_id.is_some() {
+            self.drain_after_close(&closed, &policies).await;
+        }
+        Ok(Some(closed))
+    }
+
+    /// Frees the slot a closed chat held, once, and says so on its record.
+    async fn release_closed(&self, closed: &Assignment, policies: &Policies) -> Result<(), Error> {
         if let (Some(agent), Some(attempt)) = (closed.agent_id.as_deref(), &closed.attempt) {
-            let policies = self.policies().await?;
             let hold = crate::store::routing::HoldKey {
                 assignment_id: &closed.id,
                 attempt,
@@ -183,18 +193,17 @@ impl Distribution {
                 closed.department_id.as_deref(),
                 &hold,
                 true,
-                &policies,
+                policies,
             )
             .await?;
-            self.drain_after_close(&closed, &policies).await;
         }
-        Ok(Some(closed))
+        self.store.assignments().released(&closed.id).await
     }
 
     /// An agent may have gained room (came online, became available, got a
     /// higher limit): places waiting chats of its departments. The change
     /// has succeeded, so a failure here is logged and left to the sweep.
-    pub async fn agent_gained_room(&self, agent_id: &str) {
+    async fn agent_gained_room(&self, agent_id: &str) {
         match self.policies().await {
             Ok(p) => self.drain_for_agent(agent_id, &p).await,
             Err(e) => warn_undrained("an agent gained room", &e),
@@ -241,9 +250,12 @@ impl Distribution {
             let repairing = async move {
                 let mut tick = tokio::time::interval(Duration::from_millis(repair));
                 tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                loop {
+                for pass in 0_u64.. {
                     tick.tick().await;
-                    match repairer.repair().await {
+                    // The first pass after a start is full: the instance
+                    // may have been down while holds aged.
+                    let full = pass % repair::FULL_EVERY == 0;
+                    match repairer.repair(full).await {
                         Ok(r) if r.any() => tracing::warn!(
                             ?r,
                             "repaired capacity left by failed decisions or closes"

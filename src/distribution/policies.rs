@@ -53,6 +53,20 @@ impl Policies {
         }
     }
 
+    /// Whether any department ranks agents by what a reservation changes
+    /// on every link of the agent (its load, its last assignment): then
+    /// each reservation and release publishes it. With least-served
+    /// everywhere, only an agent becoming full or leaving full does.
+    pub fn ranks_by_agent_load(&self) -> bool {
+        let by_load = |m: Method| m != Method::LeastServed;
+        by_load(self.config.method)
+            || self
+                .config
+                .departments
+                .iter()
+                .any(|d| d.method.is_some_and(by_load))
+    }
+
     /// Without a department: the global preference applies.
     pub fn last_chatted_preferred(&self) -> bool {
         self.config.last_chatted_preferred

@@ -14,11 +14,11 @@
 
 use std::collections::HashMap;
 
-use super::Distribution;
+use super::{Distribution, Policies};
 use crate::domain::assignment::{Assignment, Hold, HoldFate, hold_fate};
 use crate::domain::routing::has_room;
 use crate::error::Error;
-use crate::store::routing::HoldKey;
+use crate::store::routing::{HeldBetween, HoldKey};
 use crate::telemetry::metrics;
 
 /// What one pass repaired.
@@ -46,15 +46,31 @@ fn key(h: &Hold) -> HoldKey<'_> {
     }
 }
 
+/// How far back a regular pass looks: every hold is judged by several
+/// passes of every instance while it is this young; older ones only by a
+/// full pass.
+const WINDOW: chrono::Duration = chrono::Duration::seconds(60);
+
+/// One pass in this many is full: every hold of any age, every counter.
+pub const FULL_EVERY: u64 = 30;
+
 impl Distribution {
-    /// One repair pass.
-    pub async fn repair(&self) -> Result<Repaired, Error> {
+    /// One repair pass. A regular pass judges the holds made in the last
+    /// minute (before `routing.repair_after_ms`) and finishes closes that
+    /// stopped half-way; a `full` one judges every hold, corrects counters
+    /// that drifted from their holds and republishes agents wrongly marked
+    /// full — a safety net for passes that could not run.
+    pub async fn repair(&self, full: bool) -> Result<Repaired, Error> {
         let policies = self.policies().await?;
         let routing = self.store.routing();
         let age = chrono::Duration::milliseconds(self.settings.routing.repair_after_ms as i64);
-        let cutoff = chrono::Utc::now() - age;
-        let users = routing.users_with_holds_before(cutoff).await?;
-        let links = routing.links_with_holds_before(cutoff).await?;
+        let until = chrono::Utc::now() - age;
+        let window = HeldBetween {
+            since: (!full).then(|| until - WINDOW),
+            until,
+        };
+        let users = routing.users_with_holds_between(window).await?;
+        let links = routing.links_with_holds_between(window).await?;
         let mut judged: Vec<(&Hold, &str, Option<&str>)> = Vec::new();
         for u in &users {
             judged.extend(u.holds.iter().map(|h| (h, u.agent_id.as_str(), None)));
@@ -106,6 +122,52 @@ impl Distribution {
                 }
             }
         }
+        // Closes that stopped before freeing the slot: finish them (each
+        // release is guarded by its hold, so a finished part is not redone).
+        for closed in self.store.assignments().unreleased_before(until).await? {
+            if let (Some(agent), Some(attempt)) = (closed.agent_id.as_deref(), &closed.attempt) {
+                let hold = HoldKey {
+                    assignment_id: &closed.id,
+                    attempt,
+                    visitor_token: &closed.visitor_token,
+                };
+                if let Some(d) = closed.department_id.as_deref() {
+                    routing.release_link_hold(d, agent, &hold, true).await?;
+                }
+                if routing
+                    .release_agent_hold(agent, policies.global_limit, &hold, false)
+                    .await?
+                    .is_some()
+                {
+                    repaired.closed += 1;
+                }
+                // Also when the slot was freed but the load not published.
+                if let Some(reserved) = routing.load_of(agent, policies.global_limit).await? {
+                    routing.publish_load(agent, reserved, false).await?;
+                }
+            }
+            self.store.assignments().released(&closed.id).await?;
+        }
+        if full {
+            self.correct_counters(&policies, &mut repaired).await?;
+        }
+        metrics::record_repairs(repaired.abandoned, repaired.closed, repaired.drifted);
+        if repaired.any() {
+            // Room appeared: the oldest waiting chats take it now.
+            self.drain_all(&policies).await?;
+        }
+        Ok(repaired)
+    }
+
+    /// Counters that differ from their holds (data written before holds
+    /// existed, or edited by hand), and links saying an agent with room is
+    /// full.
+    async fn correct_counters(
+        &self,
+        policies: &Policies,
+        repaired: &mut Repaired,
+    ) -> Result<(), Error> {
+        let routing = self.store.routing();
         for agent in routing.fix_user_drift().await? {
             repaired.drifted += 1;
             if let Some(reserved) = routing.load_of(&agent, policies.global_limit).await? {
@@ -113,8 +175,6 @@ impl Distribution {
             }
         }
         repaired.drifted += routing.fix_link_drift().await?;
-        // A release whose publication failed leaves links saying an agent
-        // with room is full: publish such an agent's load again.
         let marked_full = routing.agents_marked_full().await?;
         for (agent, reserved) in routing
             .loads_of(&marked_full, policies.global_limit)
@@ -125,12 +185,7 @@ impl Distribution {
                 repaired.drifted += 1;
             }
         }
-        metrics::record_repairs(repaired.abandoned, repaired.closed, repaired.drifted);
-        if repaired.any() {
-            // Room appeared: the oldest waiting chats take it now.
-            self.drain_all(&policies).await?;
-        }
-        Ok(repaired)
+        Ok(())
     }
 
     /// The assignments of these holds, after fencing off those a decision

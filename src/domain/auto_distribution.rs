@@ -184,6 +184,13 @@ impl AutoDistributionPatch {
     /// department its own backup, no backup listed twice, no two backups
     /// with the same order. Sorts each department's backups by order.
     pub fn check(mut self) -> Result<Self, ValidationError> {
+        if self == AutoDistributionPatch::default() {
+            return Err(ValidationError::new(
+                "body",
+                "required",
+                "must name at least one setting to change",
+            ));
+        }
         if let Some(agents) = &self.agents {
             let mut seen = HashSet::new();
             for (i, a) in agents.iter().enumerate() {

@@ -19,9 +19,19 @@ impl Page {
         let number = |field: &str, raw: Option<&str>| -> Result<Option<u64>, ValidationError> {
             match raw.map(str::trim) {
                 None | Some("") => Ok(None),
-                Some(text) => text.parse::<u64>().map(Some).map_err(|_| {
-                    ValidationError::new(field, "type", "must be a non-negative integer")
-                }),
+                // The database counts in signed 64 bits.
+                Some(text) => text
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| i64::try_from(*n).is_ok())
+                    .map(Some)
+                    .ok_or_else(|| {
+                        ValidationError::new(
+                            field,
+                            "type",
+                            "must be a non-negative integer up to 9223372036854775807",
+                        )
+                    }),
             }
         };
         let offset = number("offset", offset)?.unwrap_or(0);
@@ -46,6 +56,13 @@ impl Default for Page {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_offset_past_what_the_database_counts_is_refused() {
+        assert!(Page::parse(Some("9223372036854775807"), None).is_ok());
+        let e = Page::parse(Some("9223372036854775808"), None).unwrap_err();
+        assert_eq!(e.field, "offset");
+    }
 
     #[test]
     fn missing_values_take_the_defaults() {

@@ -49,6 +49,23 @@ pub struct AssignmentJson {
     pub queue_position: Option<u64>,
 }
 
+/// One assignment answered alone.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AssignmentAnswer {
+    pub assignment: AssignmentJson,
+    pub success: bool,
+}
+
+/// A page of assignments, newest first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AssignmentPage {
+    pub assignments: Vec<AssignmentJson>,
+    pub count: usize,
+    pub offset: u64,
+    pub total: u64,
+    pub success: bool,
+}
+
 impl From<Assignment> for AssignmentJson {
     fn from(a: Assignment) -> Self {
         AssignmentJson {
@@ -84,7 +101,7 @@ pub struct CreateBody {
 }
 
 #[utoipa::path(post, path = "/api/v1/livechat/assignments", tag = "routing", request_body = CreateBody,
-    responses((status = 200, description = "`{assignment, success}`: open with an agent, or queued", body = AssignmentJson),
+    responses((status = 200, description = "Open with an agent, or queued", body = AssignmentAnswer),
               (status = 400), (status = 401), (status = 403)),
     security(("userId" = [], "authToken" = [])))]
 pub async fn create(
@@ -119,7 +136,10 @@ async fn answer_one(state: &AppState, a: Assignment) -> Result<HttpResponse, Err
         queue_position: position,
         ..AssignmentJson::from(a)
     };
-    Ok(HttpResponse::Ok().json(json!({"assignment": json, "success": true})))
+    Ok(HttpResponse::Ok().json(AssignmentAnswer {
+        assignment: json,
+        success: true,
+    }))
 }
 
 /// Managers see everything; an agent only its own assignments.
@@ -152,7 +172,7 @@ async fn find_visible(state: &AppState, caller: &AuthUser, id: &str) -> Result<A
 
 #[utoipa::path(get, path = "/api/v1/livechat/assignments/{_id}", tag = "routing",
     params(("_id" = String, Path)),
-    responses((status = 200, body = AssignmentJson), (status = 404, description = "`{success: false, error: assignment-not-found}`"),
+    responses((status = 200, body = AssignmentAnswer), (status = 404, description = "`{success: false, error: assignment-not-found}`"),
               (status = 401), (status = 403)),
     security(("userId" = [], "authToken" = [])))]
 pub async fn get(
@@ -166,7 +186,7 @@ pub async fn get(
 
 #[utoipa::path(post, path = "/api/v1/livechat/assignments/{_id}/close", tag = "routing",
     params(("_id" = String, Path)),
-    responses((status = 200, description = "The closed assignment", body = AssignmentJson), (status = 404),
+    responses((status = 200, description = "The closed assignment", body = AssignmentAnswer), (status = 404),
               (status = 401), (status = 403)),
     security(("userId" = [], "authToken" = [])))]
 pub async fn close(
@@ -176,8 +196,10 @@ pub async fn close(
 ) -> Result<HttpResponse, Error> {
     find_visible(&state, &caller, &id).await?;
     let closed = state.distribution.close(&id).await?.ok_or_else(not_found)?;
-    Ok(HttpResponse::Ok()
-        .json(json!({"assignment": AssignmentJson::from(closed), "success": true})))
+    Ok(HttpResponse::Ok().json(AssignmentAnswer {
+        assignment: closed.into(),
+        success: true,
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -197,7 +219,7 @@ pub struct ListQuery {
     params(("departmentId" = Option<String>, Query), ("agentId" = Option<String>, Query),
            ("status" = Option<String>, Query), ("visitorToken" = Option<String>, Query),
            ("count" = Option<u64>, Query), ("offset" = Option<u64>, Query)),
-    responses((status = 200, description = "`{assignments, count, offset, total, success}`"),
+    responses((status = 200, body = AssignmentPage),
               (status = 400), (status = 401), (status = 403)),
     security(("userId" = [], "authToken" = [])))]
 pub async fn list(
@@ -228,13 +250,13 @@ pub async fn list(
         filter.agent_id = Some(caller.id().to_string());
     }
     let (found, total) = state.store.assignments().list(&filter, page).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "count": found.len(),
-        "assignments": found.into_iter().map(AssignmentJson::from).collect::<Vec<_>>(),
-        "offset": page.offset,
-        "total": total,
-        "success": true,
-    })))
+    Ok(HttpResponse::Ok().json(AssignmentPage {
+        count: found.len(),
+        assignments: found.into_iter().map(AssignmentJson::from).collect(),
+        offset: page.offset,
+        total,
+        success: true,
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -257,7 +279,8 @@ pub async fn agent_next(
     state
         .limits
         .agent_next
-        .check(&crate::limits::client_address(&req))?;
+        .check(&state.store, &crate::limits::client_address(&req))
+        .await?;
     let token = token.into_inner();
     if token.trim().is_empty() || token.len() > 256 {
         return Err(crate::domain::ValidationError::new(

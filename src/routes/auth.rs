@@ -49,7 +49,7 @@ pub async fn login(
     // slowed down without locking out the other users behind the same
     // address (an office, a balancer).
     let attempt = format!("{}|{}", client_address(&req), login.trim().to_lowercase());
-    state.limits.login.check(&attempt)?;
+    state.limits.login.check(&state.store, &attempt).await?;
     let input = match body.password {
         PasswordField::Plain(p) => PasswordInput::Plain(p),
         PasswordField::Digest { digest, algorithm } if algorithm == "sha-256" => {

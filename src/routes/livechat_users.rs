@@ -190,12 +190,9 @@ pub async fn agent_status(
         .ok_or_else(|| Error::meteor("error-invalid-agent", "The user is not a livechat agent"))?;
     let status = requested.unwrap_or_else(|| agent.status_livechat.toggled());
     state
-        .store
-        .set_livechat_status(&agent.id, status, !state.settings.routing.strict_counts)
+        .distribution
+        .set_livechat_status(&agent.id, status)
         .await?;
-    if status == LivechatStatus::Available {
-        state.distribution.agent_gained_room(&agent.id).await;
-    }
     Ok(HttpResponse::Ok().json(json!({"status": status.as_str(), "success": true})))
 }
 
@@ -226,12 +223,10 @@ pub async fn update_agent(
         .await?
         .filter(|u| u.has_role(ROLE_AGENT))
         .ok_or_else(|| Error::meteor("error-invalid-agent", "The user is not a livechat agent"))?;
-    let global = state.distribution.policies().await?.global_limit;
     let user = state
-        .store
-        .set_agent_limit(&agent.id, limit, global)
+        .distribution
+        .set_agent_limit(&agent.id, limit)
         .await?
         .ok_or_else(|| Error::meteor("error-invalid-agent", "The user is not a livechat agent"))?;
-    state.distribution.agent_gained_room(&agent.id).await;
     Ok(HttpResponse::Ok().json(json!({"user": UserJson::from(user), "success": true})))
 }

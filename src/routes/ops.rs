@@ -9,10 +9,17 @@ pub async fn openapi_json() -> HttpResponse {
     HttpResponse::Ok().json(crate::openapi::openapi())
 }
 
-/// Prometheus metrics of this instance.
+/// Prometheus metrics of this instance, for the holder of `metrics.token`.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses((status = 200, description = "Prometheus text exposition format", content_type = "text/plain")))]
-pub async fn metrics(state: actix_web::web::Data<crate::state::AppState>) -> HttpResponse {
+    responses((status = 200, description = "Prometheus text exposition format", content_type = "text/plain"),
+              (status = 401, description = "No or a wrong bearer token", body = crate::openapi::ErrorBody),
+              (status = 404, description = "No `metrics.token` is set: metrics are not served", body = crate::openapi::ErrorBody)),
+    security(("metricsToken" = [])))]
+pub async fn metrics(
+    req: actix_web::HttpRequest,
+    state: actix_web::web::Data<crate::state::AppState>,
+) -> Result<HttpResponse, crate::error::Error> {
+    crate::auth::metrics_token::check(&req, &state.settings.metrics)?;
     // Open assignments are shared by every instance: count them in the
     // database at scrape time (an indexed count), not per instance.
     if let Ok(open) = state
@@ -23,9 +30,9 @@ pub async fn metrics(state: actix_web::web::Data<crate::state::AppState>) -> Htt
     {
         crate::telemetry::metrics::set_open_assignments(open);
     }
-    HttpResponse::Ok()
+    Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(crate::telemetry::metrics::render())
+        .body(crate::telemetry::metrics::render()))
 }
 
 /// `/api/docs` → `/api/docs/`: Swagger UI loads its assets by relative

@@ -83,18 +83,10 @@ pub async fn set_status(
         caller.require_all(&[EDIT_OTHER_USER_INFO]).await?;
     }
     let status: UserStatus = body.status.parse()?;
-    let user = state
-        .store
-        .set_user_status(
-            &target,
-            status,
-            body.message.as_deref(),
-            !state.settings.routing.strict_counts,
-        )
+    state
+        .distribution
+        .set_user_status(&target, status, body.message.as_deref())
         .await?
         .ok_or_else(|| Error::meteor("error-invalid-user", "Invalid user"))?;
-    if status != UserStatus::Offline && user.has_role(crate::domain::user::ROLE_AGENT) {
-        state.distribution.agent_gained_room(&target).await;
-    }
     Ok(HttpResponse::Ok().json(json!({"success": true})))
 }

@@ -204,6 +204,15 @@ pub(super) fn indexes() -> Vec<IndexModel> {
             .keys(doc! {"status": 1, "createdAt": -1})
             .build(),
         IndexModel::builder().keys(doc! {"createdAt": -1}).build(),
+        // Closes the repair must finish (few, and only for a moment).
+        IndexModel::builder()
+            .keys(doc! {"releasing": 1, "closedAt": 1})
+            .options(
+                IndexOptions::builder()
+                    .partial_filter_expression(doc! {"releasing": true})
+                    .build(),
+            )
+            .build(),
     ]
 }
 
@@ -341,13 +350,41 @@ impl Assignments {
             .find_one_and_update(
                 doc! {"_id": id, "status": {"$in": [OPEN, QUEUED]}},
                 doc! {
-                    "$set": {"status": CLOSED, "closedAt": now()},
+                    // Until the slot is freed: a close that fails half-way
+                    // is finished by the repair.
+                    "$set": {"status": CLOSED, "closedAt": now(), "releasing": true},
                     "$unset": {"active": "", "lockId": "", "lockedAt": ""},
                 },
             )
             .return_document(ReturnDocument::After)
             .await?
             .map(Into::into))
+    }
+
+    /// The close of this assignment has freed its agent's slot.
+    pub async fn released(&self, id: &str) -> Result<(), Error> {
+        self.coll
+            .update_one(doc! {"_id": id}, doc! {"$unset": {"releasing": ""}})
+            .await?;
+        Ok(())
+    }
+
+    /// Closed assignments whose slot was not freed, closed before `cutoff`.
+    pub async fn unreleased_before(
+        &self,
+        cutoff: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<Assignment>, Error> {
+        let found: Vec<AssignmentDoc> = self
+            .coll
+            .find(doc! {
+                "releasing": true,
+                "closedAt": {"$lt": bson::DateTime::from_chrono(cutoff)},
+            })
+            .limit(1000)
+            .await?
+            .try_collect()
+            .await?;
+        Ok(found.into_iter().map(Into::into).collect())
     }
 
     /// Locks the oldest queued chat of the scope (or, with `only`, that

@@ -7,6 +7,8 @@ use mongodb::options::IndexOptions;
 use mongodb::{Collection, IndexModel};
 use regex::escape;
 
+use super::case_insensitive;
+
 use super::json::{document_to_json, field_to_bson};
 use super::{Store, now, num};
 use crate::domain::department::{ArchivedFilter, Department, DepartmentFilter, FieldValue, Sort};
@@ -53,10 +55,6 @@ fn archived_clause(filter: ArchivedFilter) -> Option<Bson> {
         ArchivedFilter::Include => None,
         ArchivedFilter::Only => Some(Bson::Boolean(true)),
     }
-}
-
-fn case_insensitive(pattern: String) -> Bson {
-    Bson::Document(doc! {"$regex": pattern, "$options": "i"})
 }
 
 /// The MongoDB filter of a list; every client value is a literal.

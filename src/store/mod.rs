@@ -18,6 +18,7 @@ mod json;
 pub mod num;
 pub mod permissions;
 mod presence;
+pub mod rate_limits;
 pub mod roles;
 pub mod routing;
 pub mod routing_fields;
@@ -116,6 +117,11 @@ impl Store {
         create_indexes(&self.department_agents().coll, routing::link_indexes()).await?;
         create_indexes(&self.users().coll, routing::user_indexes()).await?;
         create_indexes(&self.assignments().coll, assignments::indexes()).await?;
+        create_indexes(
+            &self.collection::<mongodb::bson::Document>(rate_limits::COLLECTION),
+            rate_limits::indexes(),
+        )
+        .await?;
         Ok(())
     }
 
@@ -152,6 +158,10 @@ impl Store {
 
     pub fn auto_distribution(&self) -> auto_distribution::AutoDistribution {
         auto_distribution::AutoDistribution::new(self)
+    }
+
+    pub fn rate_limits(&self) -> rate_limits::RateLimits {
+        rate_limits::RateLimits::new(self)
     }
 
     pub fn roles(&self) -> roles::Roles {
@@ -281,6 +291,11 @@ impl From<mongodb::bson::ser::Error> for Error {
     fn from(e: mongodb::bson::ser::Error) -> Self {
         Error::Unexpected(e.into())
     }
+}
+
+/// A case-insensitive `$regex` match on a pattern (escape client text first).
+pub(crate) fn case_insensitive(pattern: String) -> mongodb::bson::Bson {
+    mongodb::bson::Bson::Document(doc! {"$regex": pattern, "$options": "i"})
 }
 
 /// The current time as a BSON date (millisecond precision).

@@ -3,7 +3,7 @@
 //! owns, so fields written by a Rocket.Chat server are kept.
 
 use futures::TryStreamExt;
-use mongodb::bson::{self, Bson, Document, doc};
+use mongodb::bson::{Document, doc};
 use mongodb::options::{FindOptions, IndexOptions};
 use mongodb::{Collection, IndexModel};
 use regex::escape;
@@ -378,10 +378,9 @@ impl Users {
     ) -> Result<(Vec<User>, u64), Error> {
         let mut filter = doc! {"roles": role};
         if let Some(text) = text.filter(|t| !t.is_empty()) {
-            let pattern = Bson::RegularExpression(bson::Regex {
-                pattern: escape(text),
-                options: "i".into(),
-            });
+            // A `$regex` string, not a BSON regex: its pattern may hold any
+            // character the client sent, NUL included.
+            let pattern = super::case_insensitive(escape(text));
             filter.insert(
                 "$or",
                 vec![doc! {"username": pattern.clone()}, doc! {"name": pattern}],

@@ -9,6 +9,8 @@ use switchboard::startup::Application;
 
 pub const ADMIN_USERNAME: &str = "boss";
 pub const ADMIN_PASSWORD: &str = "boss-password";
+/// The bearer token test instances serve `/metrics` to.
+pub const METRICS_TOKEN: &str = "metrics-reader-token";
 
 /// `X-User-Id` and `X-Auth-Token` of a logged-in user.
 #[derive(Clone, Debug)]
@@ -84,6 +86,7 @@ pub fn test_settings(db_name: &str) -> Settings {
     settings.admin.username = ADMIN_USERNAME.into();
     settings.admin.password = ADMIN_PASSWORD.into();
     settings.admin.email = "boss@example.com".into();
+    settings.metrics.token = METRICS_TOKEN.to_string().into();
     settings
 }
 

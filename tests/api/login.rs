@@ -155,3 +155,25 @@ async fn me_shows_the_callers_fields_without_services() {
     assert!(me.body.get("services").is_none());
     assert!(me.body.get("status").is_some() && me.body.get("statusLivechat").is_some());
 }
+
+#[tokio::test]
+async fn a_logout_through_one_instance_applies_on_another_within_the_cache_bound() {
+    let app = spawn_app().await;
+    let other = crate::helpers::spawn_instance(crate::helpers::test_settings(&app.db_name)).await;
+    let session = app.login_ok(ADMIN_USERNAME, ADMIN_PASSWORD).await;
+    // The other instance has seen (and cached) the session.
+    assert_eq!(other.get("/api/v1/me", &session).await.status, 200);
+    let a = app.post("/api/v1/logout", &session, json!({})).await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
+    assert_unauthenticated(&app.get("/api/v1/me", &session).await);
+    // Sessions are cached for at most 1 s; polled for longer only because
+    // a busy CI machine can stall a request.
+    let started = std::time::Instant::now();
+    while other.get("/api/v1/me", &session).await.status != 401 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "the logout never reached the other instance"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

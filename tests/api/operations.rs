@@ -4,22 +4,27 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::helpers::{
-    ADMIN_USERNAME, spawn_app, spawn_app_with, start_unprepared, test_settings,
+    ADMIN_USERNAME, METRICS_TOKEN, spawn_app, spawn_app_with, start_unprepared, test_settings,
     unreachable_database_settings,
 };
 
-/// The value of the sample whose line starts with `name{` and contains
-/// every label in `labels`; 0 when there is none yet.
+/// The sum of the samples named `name` that carry every label in
+/// `labels`; 0 when there is none yet.
 pub(crate) fn sample(text: &str, name: &str, labels: &[&str]) -> f64 {
     text.lines()
-        .filter(|l| l.starts_with(&format!("{name}{{")))
+        .filter(|l| l.starts_with(&format!("{name}{{")) || l.starts_with(&format!("{name} ")))
         .filter(|l| labels.iter().all(|label| l.contains(label)))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .sum()
 }
 
 pub(crate) async fn scrape(address: &str) -> String {
-    let response = reqwest::get(format!("{address}/metrics")).await.unwrap();
+    let response = reqwest::Client::new()
+        .get(format!("{address}/metrics"))
+        .bearer_auth(METRICS_TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status().as_u16(), 200);
     let content_type = response.headers()["content-type"]
         .to_str()
@@ -99,6 +104,83 @@ async fn metrics_show_routing_decisions_and_open_assignments() {
             .any(|l| l.starts_with("switchboard_open_assignments ")),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn metrics_are_served_only_to_the_holder_of_the_token() {
+    let app = spawn_app().await;
+    let url = format!("{}/metrics", app.address);
+    let http = reqwest::Client::new();
+    for request in [http.get(&url), http.get(&url).bearer_auth("not-the-token")] {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 401);
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["success"], json!(false), "{body}");
+    }
+    assert!(
+        scrape(&app.address)
+            .await
+            .contains("switchboard_http_requests_total")
+    );
+    // Without a token set, the default, nobody gets them.
+    let closed = spawn_app_with(|s| s.metrics.token = String::new().into()).await;
+    let response = http
+        .get(format!("{}/metrics", closed.address))
+        .bearer_auth("")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 404);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["success"], json!(false), "{body}");
+}
+
+#[tokio::test]
+async fn a_method_a_path_does_not_serve_answers_405_with_allow_and_json() {
+    let app = spawn_app().await;
+    for (method, path, allow) in [
+        (Method::PATCH, "/api/v1/livechat/department", "GET, POST"),
+        (Method::TRACE, "/api/v1/livechat/assignments/some-id", "GET"),
+        (Method::HEAD, "/api/v1/me", "GET"),
+        (Method::PUT, "/api/v1/livechat/assignments", "GET, POST"),
+    ] {
+        let a = app.call(method.clone(), path, Some(&app.admin), None).await;
+        assert_eq!(a.status, 405, "{method} {path}");
+        assert_eq!(
+            a.headers["allow"].to_str().unwrap(),
+            allow,
+            "{method} {path}"
+        );
+        if method != Method::HEAD {
+            assert_eq!(
+                a.body["errorType"], "error-method-not-allowed",
+                "{method} {path}"
+            );
+        }
+    }
+    let unknown = app.get("/api/v1/nothing-here", &app.admin).await;
+    assert_eq!(unknown.status, 404);
+}
+
+#[tokio::test]
+async fn metrics_count_database_commands_and_the_commands_of_each_decision() {
+    let app = spawn_app().await;
+    let (ann, _) = app.available_agent("ann").await;
+    let d = crate::routing::department(&app, "counted", &[(&ann, None, None)]).await;
+    let before = scrape(&app.address).await;
+    let decisions = |text: &str| sample(text, "switchboard_routing_decision_commands_count", &[]);
+    let inserts = |text: &str| {
+        sample(
+            text,
+            "switchboard_mongodb_commands_total",
+            &["command=\"insert\""],
+        )
+    };
+    let routed = crate::routing::route(&app, "counted-visitor", Some(&d)).await;
+    assert_eq!(routed["status"], "open");
+    let after = scrape(&app.address).await;
+    assert!(decisions(&after) > decisions(&before), "{after}");
+    assert!(inserts(&after) > inserts(&before), "{after}");
 }
 
 #[tokio::test]
@@ -194,6 +276,25 @@ async fn login_attempts_are_limited_per_address_and_user_with_retry_after() {
     assert_eq!(right.status, 429);
     // Another user from the same address is not locked out.
     assert_eq!(app.login("someone-else", "x").await.status, 401);
+}
+
+#[tokio::test]
+async fn a_rate_limit_holds_across_instances() {
+    let app = spawn_app_with(|s| s.rate_limit.login_per_minute = 4).await;
+    let mut settings = test_settings(&app.db_name);
+    settings.rate_limit.login_per_minute = 4;
+    let other = crate::helpers::spawn_instance(settings).await;
+    // Each instance logged the admin in once when it started: two of four.
+    let first = app.login(ADMIN_USERNAME, "wrong").await;
+    assert_eq!(first.status, 401, "{:?}", first.body);
+    let second = other.login(ADMIN_USERNAME, "wrong").await;
+    assert_eq!(second.status, 401, "{:?}", second.body);
+    // The fifth attempt is over the limit, through either instance.
+    for instance in [&app, &other] {
+        let limited = instance.login(ADMIN_USERNAME, "wrong").await;
+        assert_eq!(limited.status, 429, "{:?}", limited.body);
+        assert!(limited.headers.contains_key("retry-after"));
+    }
 }
 
 #[tokio::test]

@@ -58,21 +58,38 @@ pub struct LinkHolds {
     pub holds: Vec<Hold>,
 }
 
-fn older(holds: Vec<HoldDoc>, cutoff: chrono::DateTime<chrono::Utc>) -> Vec<Hold> {
+/// Hold times from `since` (when given) up to `until`.
+#[derive(Debug, Clone, Copy)]
+pub struct HeldBetween {
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    pub until: chrono::DateTime<chrono::Utc>,
+}
+
+impl HeldBetween {
+    fn covers(&self, at: chrono::DateTime<chrono::Utc>) -> bool {
+        at < self.until && self.since.is_none_or(|s| at >= s)
+    }
+}
+
+fn older(holds: Vec<HoldDoc>, window: HeldBetween) -> Vec<Hold> {
     holds
         .into_iter()
         .map(Hold::from)
-        .filter(|h| h.at < cutoff)
+        .filter(|h| window.covers(h.at))
         .collect()
 }
 
 async fn held_before(
     coll: &Collection<Document>,
-    cutoff: chrono::DateTime<chrono::Utc>,
+    window: HeldBetween,
 ) -> Result<Vec<HeldDoc>, Error> {
+    let mut range = doc! {"$lt": mongodb::bson::DateTime::from_chrono(window.until)};
+    if let Some(since) = window.since {
+        range.insert("$gte", mongodb::bson::DateTime::from_chrono(since));
+    }
     Ok(coll
         .clone_with_type::<HeldDoc>()
-        .find(doc! {format!("{HOLDS}.at"): {"$lt": mongodb::bson::DateTime::from_chrono(cutoff)}})
+        .find(doc! {HOLDS: {"$elemMatch": {"at": range}}})
         .projection(doc! {"departmentId": 1, "agentId": 1, HOLDS: 1})
         .await?
         .try_collect()
@@ -88,34 +105,34 @@ fn drifted(counter: &str) -> Document {
 }
 
 impl Routing {
-    /// Agents with holds older than `cutoff`, and those holds.
-    pub async fn users_with_holds_before(
+    /// Agents with holds made in the window, and those holds.
+    pub async fn users_with_holds_between(
         &self,
-        cutoff: chrono::DateTime<chrono::Utc>,
+        window: HeldBetween,
     ) -> Result<Vec<UserHolds>, Error> {
-        let found = held_before(&self.users, cutoff).await?;
+        let found = held_before(&self.users, window).await?;
         Ok(found
             .into_iter()
             .map(|d| UserHolds {
                 agent_id: d.id,
-                holds: older(d.holds, cutoff),
+                holds: older(d.holds, window),
             })
             .collect())
     }
 
-    /// Links with holds older than `cutoff`, and those holds.
-    pub async fn links_with_holds_before(
+    /// Links with holds made in the window, and those holds.
+    pub async fn links_with_holds_between(
         &self,
-        cutoff: chrono::DateTime<chrono::Utc>,
+        window: HeldBetween,
     ) -> Result<Vec<LinkHolds>, Error> {
-        let found = held_before(&self.links, cutoff).await?;
+        let found = held_before(&self.links, window).await?;
         Ok(found
             .into_iter()
             .filter_map(|d| {
                 Some(LinkHolds {
                     department_id: d.department_id?,
                     agent_id: d.agent_id?,
-                    holds: older(d.holds, cutoff),
+                    holds: older(d.holds, window),
                 })
             })
             .collect())
@@ -125,7 +142,9 @@ impl Routing {
     /// differ (data written before holds existed, or edited by hand);
     /// answers the agents corrected.
     pub async fn fix_user_drift(&self) -> Result<Vec<String>, Error> {
-        let ids = super::super::ids_in(&self.users, drifted("openLivechats")).await?;
+        let mut agents = drifted("openLivechats");
+        agents.insert("roles", ROLE_AGENT);
+        let ids = super::super::ids_in(&self.users, agents).await?;
         let mut fixed = Vec::new();
         for id in ids {
             let mut filter = drifted("openLivechats");

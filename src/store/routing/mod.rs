@@ -35,7 +35,7 @@ mod load;
 mod rejoin;
 mod take;
 
-pub use holds::{LinkHolds, UserHolds};
+pub use holds::{HeldBetween, LinkHolds, UserHolds};
 
 /// The field of users and links that lists their holds.
 const HOLDS: &str = "routingHolds";
@@ -123,15 +123,20 @@ impl HoldKey<'_> {
         doc! {"$elemMatch": self.as_doc()}
     }
 
-    /// The holds array with this hold appended (in an update pipeline);
-    /// `counted`: the same update counted a chat routed without a
-    /// department (`livechatCount`), which giving it back must undo.
-    fn appended(&self, counted: bool) -> Document {
+    /// The hold as stored; `counted`: the same update counted a chat
+    /// routed without a department (`livechatCount`), which giving it back
+    /// must undo.
+    fn entry(&self, counted: bool) -> Document {
         let mut hold = self.as_doc();
         hold.insert("at", now());
         hold.insert("counted", counted);
         hold.insert("visitorToken", self.visitor_token);
-        doc! {"$concatArrays": [{"$ifNull": [format!("${HOLDS}"), []]}, [hold]]}
+        hold
+    }
+
+    /// The holds array with this hold appended (in an update pipeline).
+    fn appended(&self, counted: bool) -> Document {
+        doc! {"$concatArrays": [{"$ifNull": [format!("${HOLDS}"), []]}, [self.entry(counted)]]}
     }
 }
 
@@ -229,17 +234,16 @@ fn reservable(exclude_away: bool, global: u32) -> Document {
 
 /// The update that reserves one slot on a user, with its hold; `served`
 /// also counts a chat routed without a department (`livechatCount`).
-fn reservation(hold: &HoldKey<'_>, served: bool) -> Vec<Document> {
-    let mut set = doc! {
-        "openLivechats": plus("openLivechats", 1),
-        "routingLoadSeq": plus("routingLoadSeq", 1),
-        "lastRoutingTime": now(),
-        HOLDS: hold.appended(served),
-    };
+fn reservation(hold: &HoldKey<'_>, served: bool) -> Document {
+    let mut inc = doc! {"openLivechats": 1, "routingLoadSeq": 1};
     if served {
-        set.insert("livechatCount", plus("livechatCount", 1));
+        inc.insert("livechatCount", 1);
     }
-    vec![doc! {"$set": set}]
+    doc! {
+        "$inc": inc,
+        "$set": {"lastRoutingTime": now()},
+        "$push": {HOLDS: hold.entry(served)},
+    }
 }
 
 fn load_projection() -> Document {

@@ -1,16 +1,17 @@
 //! Takes: choosing the best link (or user) and claiming it in one atomic
 //! `findOneAndUpdate` that also records the decision's hold.
 
+use mongodb::options::UpdateModifications;
+
 use super::*;
 
 impl Routing {
-    /// The filter, update, sort and index of a take.
+    /// The filter, sort and index of a take.
     fn take_parts(
         department_id: &str,
         method: Method,
         filter: &TakeFilter<'_>,
-        hold: Option<&HoldKey<'_>>,
-    ) -> (Document, Document, Document, Document) {
+    ) -> (Document, Document, Document) {
         let mut query = doc! {
             "departmentId": department_id,
             "departmentEnabled": true,
@@ -25,36 +26,51 @@ impl Routing {
         } else if !filter.skip_agents.is_empty() {
             query.insert("agentId", doc! {"$nin": filter.skip_agents});
         }
-        let mut set = doc! {
-            "count": plus("count", 1),
-            "openChats": plus("openChats", 1),
-            "lastRoutingTime": now(),
-            // Evaluated against the document before this update: what
-            // round robin's explanation reads.
-            "previousRoutingTime": "$lastRoutingTime",
-        };
-        if let Some(hold) = hold {
-            set.insert(HOLDS, hold.appended(false));
-        }
-        if matches!(method, Method::LoadBalancing | Method::CapabilityWeighted) {
-            set.insert("agentOpenChats", plus("agentOpenChats", 1));
-        }
-        if method == Method::CapabilityWeighted {
-            set.insert(
-                "agentLoadRatio",
-                doc! {"$cond": [
-                    {"$gt": [{"$ifNull": ["$agentLimit", 0]}, 0]},
-                    {"$divide": [plus("agentOpenChats", 1), "$agentLimit"]},
-                    0,
-                ]},
-            );
-        }
         let mut sort = Document::new();
         for (field, dir) in method.ranking() {
             sort.insert(*field, *dir);
         }
-        let hint = take_index_keys(method, filter.exclude_away);
-        (query, doc! {"$set": set}, sort, hint)
+        (query, sort, take_index_keys(method, filter.exclude_away))
+    }
+
+    /// The update of a take: it bumps what the ranking reads and records
+    /// the hold. Plain update operators (answered with the document as it
+    /// was), except for capability weighted, whose load ratio is computed
+    /// from the document in a pipeline (answered as it is after).
+    fn take_update(method: Method, hold: &HoldKey<'_>) -> (UpdateModifications, ReturnDocument) {
+        if method != Method::CapabilityWeighted {
+            let mut inc = doc! {"count": 1, "openChats": 1};
+            if method == Method::LoadBalancing {
+                inc.insert("agentOpenChats", 1);
+            }
+            let update = doc! {
+                "$inc": inc,
+                "$set": {"lastRoutingTime": now()},
+                "$push": {HOLDS: hold.entry(false)},
+            };
+            return (
+                UpdateModifications::Document(update),
+                ReturnDocument::Before,
+            );
+        }
+        let set = doc! {
+            "count": plus("count", 1),
+            "openChats": plus("openChats", 1),
+            "lastRoutingTime": now(),
+            // Evaluated against the document before this update.
+            "previousRoutingTime": "$lastRoutingTime",
+            HOLDS: hold.appended(false),
+            "agentOpenChats": plus("agentOpenChats", 1),
+            "agentLoadRatio": {"$cond": [
+                {"$gt": [{"$ifNull": ["$agentLimit", 0]}, 0]},
+                {"$divide": [plus("agentOpenChats", 1), "$agentLimit"]},
+                0,
+            ]},
+        };
+        (
+            UpdateModifications::Pipeline(vec![doc! {"$set": set}]),
+            ReturnDocument::After,
+        )
     }
 
     /// The query plan of a take, as the server explains it.
@@ -68,7 +84,7 @@ impl Routing {
             exclude_away,
             ..TakeFilter::default()
         };
-        let (query, update, sort, hint) = Self::take_parts(department_id, method, &filter, None);
+        let (query, sort, hint) = Self::take_parts(department_id, method, &filter);
         let explained = self
             .links
             .client()
@@ -77,7 +93,7 @@ impl Routing {
                 "explain": {
                     "findAndModify": self.links.name(),
                     "query": query,
-                    "update": [update],
+                    "update": {"$inc": {"count": 1}},
                     "sort": sort,
                     "hint": hint,
                 },
@@ -97,32 +113,36 @@ impl Routing {
         filter: TakeFilter<'_>,
         hold: &HoldKey<'_>,
     ) -> Result<Option<Pick>, Error> {
-        let (query, update, sort, hint) =
-            Self::take_parts(department_id, method, &filter, Some(hold));
-        let after = self
+        let (query, sort, hint) = Self::take_parts(department_id, method, &filter);
+        let (update, returned) = Self::take_update(method, hold);
+        let found = self
             .links
-            .find_one_and_update(query, vec![update])
+            .find_one_and_update(query, update)
             .sort(sort)
             .hint(mongodb::options::Hint::Keys(hint))
             .projection(doc! {
-                "agentId": 1, "username": 1, "count": 1, "order": 1,
-                "agentOpenChats": 1, "agentLimit": 1, "previousRoutingTime": 1,
+                "agentId": 1, "username": 1, "count": 1, "order": 1, "agentOpenChats": 1,
+                "agentLimit": 1, "lastRoutingTime": 1, "previousRoutingTime": 1,
             })
-            .return_document(ReturnDocument::After)
+            .return_document(returned.clone())
             .await?;
-        let bumped_load = matches!(method, Method::LoadBalancing | Method::CapabilityWeighted);
-        Ok(after.map(|d| Pick {
+        let after = matches!(returned, ReturnDocument::After);
+        Ok(found.map(|d| Pick {
             agent_id: d.get_str("agentId").unwrap_or_default().to_string(),
             username: d.get_str("username").unwrap_or_default().to_string(),
-            count_before: int(&d, "count") - 1,
+            count_before: int(&d, "count") - i64::from(after),
             order: int(&d, "order"),
-            open_before: int(&d, "agentOpenChats") - i64::from(bumped_load),
+            open_before: int(&d, "agentOpenChats") - i64::from(after),
             limit: match int(&d, "agentLimit") {
                 n if n > 0 => Some(n as u32),
                 _ => None,
             },
             last_assigned: d
-                .get_datetime("previousRoutingTime")
+                .get_datetime(if after {
+                    "previousRoutingTime"
+                } else {
+                    "lastRoutingTime"
+                })
                 .ok()
                 .map(|t| t.to_chrono()),
         }))
