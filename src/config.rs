@@ -74,6 +74,7 @@ pub struct RoutingSettings {
     pub queue_interval_ms: u64,
     pub repair_interval_ms: u64,
     pub repair_after_ms: u64,
+    pub max_decisions: u32,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]

@@ -65,6 +65,8 @@ pub struct Distribution {
     policies: Cache<(), Arc<Policies>>,
     departments: Cache<String, Option<DepartmentRules>>,
     gate: Arc<gate::Gate>,
+    /// Decisions running at once on this instance (`routing.max_decisions`).
+    admission: Arc<tokio::sync::Semaphore>,
 }
 
 fn shared(e: Arc<Error>) -> Error {
@@ -75,13 +77,16 @@ impl Distribution {
     pub fn new(store: Store, settings: Settings) -> Distribution {
         Distribution {
             store,
-            settings: Arc::new(settings),
+            settings: Arc::new(settings.clone()),
             policies: Cache::builder().time_to_live(CACHE_TTL).build(),
             departments: Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(CACHE_TTL)
                 .build(),
             gate: Arc::new(gate::Gate::default()),
+            admission: Arc::new(tokio::sync::Semaphore::new(
+                settings.routing.max_decisions.max(1) as usize,
+            )),
         }
     }
 
@@ -142,8 +147,25 @@ impl Distribution {
     pub async fn route(&self, request: RouteRequest) -> Result<Routed, Error> {
         let engine = self.clone();
         let deadline = Instant::now() + self.decision_bound();
+        // Decisions wait their turn here, in arrival order, before they
+        // touch the database: under a burst the database sees a bounded
+        // number of them (it slows down with more), and one that could not
+        // start within its bound is answered 503 having done nothing, rather
+        // than adding work that nobody waits for any more.
+        let turn =
+            match tokio::time::timeout_at(deadline, self.admission.clone().acquire_owned()).await {
+                Ok(Ok(turn)) => turn,
+                _ => {
+                    metrics::record_routing_decision("none", "shed");
+                    return Err(Error::Unavailable(anyhow::anyhow!(
+                        "no decision could start within the request bound"
+                    )));
+                }
+            };
         let decision = tokio::spawn(commands::counted(async move {
-            engine.decide(request, deadline).await
+            let routed = engine.decide(request, deadline).await;
+            drop(turn);
+            routed
         }));
         let (routed, used) = decision
             .await

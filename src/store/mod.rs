@@ -65,6 +65,13 @@ impl Store {
             settings.mongo.server_selection_timeout_ms,
         ));
         options.connect_timeout = Some(Duration::from_millis(settings.mongo.connect_timeout_ms));
+        // After an error that marks the server unknown (a transient "shutting
+        // down", 11600), a polling monitor checks it again at once; a
+        // streaming one may sit in its awaited `hello` for up to 10 s, and
+        // every request meanwhile waits for server selection and answers 503.
+        if options.server_monitoring_mode.is_none() {
+            options.server_monitoring_mode = Some(mongodb::options::ServerMonitoringMode::Poll);
+        }
         options.command_event_handler = Some(mongodb::event::EventHandler::callback(
             |event: mongodb::event::command::CommandEvent| {
                 if let mongodb::event::command::CommandEvent::Started(started) = event {

@@ -423,3 +423,40 @@ async fn an_instance_killed_while_placing_waiting_chats_leaves_each_placed_once_
     assert_eq!(records.len(), 20, "{records:?}");
     repaired(&survivor, &sales, &[&ann, &bob]).await;
 }
+
+#[tokio::test]
+async fn one_transient_database_error_does_not_keep_the_instance_unavailable() {
+    let db_name = fresh_db_name();
+    let app_name = format!("transient-{db_name}");
+    let mut settings = faulty_settings(&db_name, &app_name);
+    // A request that waits for the server longer than this answers 503:
+    // so a monitor that stays blind for seconds shows as 503s here.
+    settings.mongo.server_selection_timeout_ms = 2_000;
+    let app = spawn_instance(settings).await;
+    let list = "/api/v1/livechat/department";
+    assert_eq!(app.get(list, &app.admin).await.status, 200);
+    // "Interrupted at shutdown", once: the driver marks the server unknown.
+    app.db
+        .client()
+        .database("admin")
+        .run_command(doc! {
+            "configureFailPoint": "failCommand",
+            "mode": {"times": 1},
+            "data": {"failCommands": ["find", "count", "aggregate"], "errorCode": 11600, "appName": &app_name},
+        })
+        .await
+        .expect("the server runs with --enable-test-commands");
+    let first = app.get(list, &app.admin).await;
+    // The driver retries a read once, so even this one may succeed.
+    assert!(
+        first.status == 200 || first.status == 503,
+        "{:?}",
+        first.body
+    );
+    // The very next requests are served: no stretch of 503s follows.
+    for _ in 0..5 {
+        let a = app.get(list, &app.admin).await;
+        assert_eq!(a.status, 200, "{:?}", a.body);
+    }
+    disarm(&app).await;
+}
