@@ -16,5 +16,9 @@ if [[ -z "${MONGO_URL:-}" ]]; then
   # Fault tests arm fail points (`configureFailPoint`).
   start_local_db ":memory:" --enable-test-commands
 fi
+# Schema-driven fuzzing of every operation against the binary (it runs
+# first so that the test runner's summary closes the output).
+cargo build --bin switchboard
+FUZZ_EXAMPLES="${FUZZ_EXAMPLES:-10}" FUZZ_SECONDS="${FUZZ_SECONDS:-150}" scripts/fuzz.sh
 # Benches are measured by scripts/bench.sh, never run as tests.
 cargo test --lib --bins --tests "$@"

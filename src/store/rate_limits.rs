@@ -67,21 +67,28 @@ impl RateLimits {
             }},
             doc! {"$unset": "base"},
         ];
-        // Two first requests of a key at once: one upsert inserts, the
-        // other hits the unique `_id` and finds the cell there the second time.
+        // The cell is updated in place; a key's first request creates it
+        // (allowed, as a full bucket allows), and when first requests race,
+        // the losers of the insert update the winner's cell.
         let mut cell = None;
-        for _ in 0..2 {
-            match self
+        for _ in 0..3 {
+            if let Some(found) = self
                 .coll
                 .find_one_and_update(doc! {"_id": &id}, update.clone())
-                .upsert(true)
                 .return_document(ReturnDocument::After)
-                .await
+                .await?
             {
-                Ok(found) => {
-                    cell = found;
-                    break;
-                }
+                cell = Some(found);
+                break;
+            }
+            let created = self
+                .coll
+                .insert_one(
+                    doc! {"_id": &id, "tat": now + interval, "allowed": true, "expireAt": expire},
+                )
+                .await;
+            match created {
+                Ok(_) => return Ok(None),
                 Err(e) if super::is_duplicate_key(&e) => continue,
                 Err(e) => return Err(e.into()),
             }

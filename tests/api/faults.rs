@@ -460,3 +460,37 @@ async fn one_transient_database_error_does_not_keep_the_instance_unavailable() {
     }
     disarm(&app).await;
 }
+
+#[tokio::test]
+async fn a_decision_that_cannot_start_within_the_bound_answers_503_having_done_nothing() {
+    let db_name = fresh_db_name();
+    let app_name = format!("admission-{db_name}");
+    let mut settings = faulty_settings(&db_name, &app_name);
+    settings.routing.max_decisions = 1;
+    settings.http.request_timeout_ms = 3_000;
+    let app = spawn_instance(settings).await;
+    let (ann, _) = app.available_agent("ann").await;
+    let sales = department(&app, "sales", &[(&ann, Some(0), None)]).await;
+    // The first decision's take stalls for longer than the bound, holding
+    // the instance's only turn.
+    arm(&app, &app_name, "findAndModify", 0, Some(4_000)).await;
+    let (first, second) = tokio::join!(post_route(&app, "slow", &sales), async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        post_route(&app, "waiting", &sales).await
+    });
+    disarm(&app).await;
+    assert_eq!(second.0, 503, "{:?}", second.1);
+    assert_eq!(second.1["errorType"], "error-service-unavailable");
+    assert!(first.0 == 503 || first.0 == 200, "{first:?}");
+    // Nothing of the second decision exists, and after the repair Ann's
+    // slots and count match what was routed.
+    let waiting = all(
+        &app,
+        "switchboard_assignments",
+        doc! {"visitorToken": "waiting"},
+    )
+    .await;
+    assert!(waiting.is_empty(), "{waiting:?}");
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    repaired(&app, &sales, &[&ann]).await;
+}

@@ -361,3 +361,60 @@ async fn a_stuck_database_answers_503_within_the_request_bound() {
     let body: serde_json::Value = answer.json().await.unwrap();
     assert_eq!(body["errorType"], "error-request-timeout");
 }
+
+#[tokio::test]
+async fn an_offset_past_what_the_database_counts_is_a_400_not_a_500() {
+    let app = spawn_app().await;
+    let d = crate::routing::department(&app, "paged", &[]).await;
+    for path in [
+        "/api/v1/livechat/department".to_string(),
+        "/api/v1/livechat/departments/archived".to_string(),
+        format!("/api/v1/livechat/department/{d}/agents"),
+        "/api/v1/livechat/assignments".to_string(),
+        "/api/v1/livechat/users/agent".to_string(),
+    ] {
+        let too_far = app
+            .get(&format!("{path}?offset=9223372036854775808"), &app.admin)
+            .await;
+        assert_eq!(too_far.status, 400, "{path}: {:?}", too_far.body);
+        assert_eq!(too_far.body["details"]["field"], "offset", "{path}");
+        let last = app
+            .get(&format!("{path}?offset=9223372036854775807"), &app.admin)
+            .await;
+        assert_eq!(last.status, 200, "{path}: {:?}", last.body);
+    }
+}
+
+#[tokio::test]
+async fn a_search_text_may_hold_any_character_even_nul() {
+    let app = spawn_app().await;
+    app.create_user("nul-agent", &["user", "livechat-agent"])
+        .await;
+    for kind in ["agent", "manager"] {
+        for text in ["x%00y", "%00"] {
+            let a = app
+                .get(
+                    &format!("/api/v1/livechat/users/{kind}?text={text}"),
+                    &app.admin,
+                )
+                .await;
+            assert_eq!(a.status, 200, "{kind} {text}: {:?}", a.body);
+            assert_eq!(a.body["total"], 0, "{kind} {text}");
+        }
+    }
+    let found = app
+        .get("/api/v1/livechat/users/agent?text=nul-ag", &app.admin)
+        .await;
+    assert_eq!(found.body["total"], 1, "{:?}", found.body);
+}
+
+#[tokio::test]
+async fn a_configuration_put_that_names_nothing_is_refused() {
+    let app = spawn_app().await;
+    let path = "/api/v1/livechat/autoDistributionConfig";
+    for body in [None, Some(json!({}))] {
+        let a = app.call(Method::PUT, path, Some(&app.admin), body).await;
+        assert_eq!(a.status, 400, "{:?}", a.body);
+        assert_eq!(a.body["details"]["field"], "body", "{:?}", a.body);
+    }
+}
