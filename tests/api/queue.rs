@@ -10,7 +10,7 @@ use mongodb::bson::{Document, doc};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    TestApp, default_bound_settings, fresh_db_name, number, spawn_app_with, spawn_instance,
+    TestApp, fresh_db_name, number, spawn_app_with, spawn_instance, test_settings,
 };
 use crate::operations::{sample, scrape};
 use crate::routing::{close, department, link, route, set_limit};
@@ -295,7 +295,7 @@ async fn with_auto_distribution_disabled_a_freed_slot_is_not_handed_to_the_queue
 async fn instances_draining_at_once_place_each_chat_once_within_every_limit() {
     let db_name = fresh_db_name();
     let settings = || {
-        let mut s = default_bound_settings(&db_name);
+        let mut s = test_settings(&db_name);
         s.routing.queue_interval_ms = 50;
         // Agents come back while chats are placed; fair rejoin would lift
         // their `count` and blur what this test adds up.

@@ -7,9 +7,7 @@ use mongodb::bson::{Document, doc};
 use serde_json::json;
 use switchboard::domain::routing::Method;
 
-use crate::helpers::{
-    TestApp, default_bound_settings, fresh_db_name, number, spawn_instance, test_settings,
-};
+use crate::helpers::{TestApp, fresh_db_name, number, spawn_instance, test_settings};
 use crate::routing::{department, set_limit};
 
 /// Closes the assignments through the instances in turn, 16 at a time (at
@@ -35,9 +33,9 @@ async fn close_all(instances: &[&TestApp], ids: Vec<String>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_instances_never_push_an_agent_over_its_limit() {
     let db_name = fresh_db_name();
-    let first = spawn_instance(default_bound_settings(&db_name)).await;
-    let second = spawn_instance(default_bound_settings(&db_name)).await;
-    let third = spawn_instance(default_bound_settings(&db_name)).await;
+    let first = spawn_instance(test_settings(&db_name)).await;
+    let second = spawn_instance(test_settings(&db_name)).await;
+    let third = spawn_instance(test_settings(&db_name)).await;
     let instances = [&first, &second, &third];
 
     let mut agents = Vec::new();
@@ -137,7 +135,13 @@ async fn three_instances_never_push_an_agent_over_its_limit() {
 /// not a collection scan, and still picks the least-served agent.
 #[tokio::test]
 async fn ten_thousand_agents_are_routed_through_an_index() {
-    let app = spawn_instance(test_settings(&fresh_db_name())).await;
+    let mut settings = test_settings(&fresh_db_name());
+    // Not a concurrency test: SecantusDB sorts a department's 10,000 links
+    // in memory on each decision (a real MongoDB walks the index), which on
+    // a busy CI machine can take longer than the default bound. The plan
+    // check below is what this test specifies; speed is the benchmark's.
+    settings.http.request_timeout_ms = 60_000;
+    let app = spawn_instance(settings).await;
     let department_id = "big-department";
     app.db
         .collection::<Document>("rocketchat_livechat_department")
