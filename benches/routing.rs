@@ -238,7 +238,9 @@ async fn main() {
         seed(&db, agents).await;
         let mut settings = Settings::load_from(Default::default()).unwrap();
         settings.mongo_url = url.clone();
-        let store = Store::connect(&settings).await.unwrap();
+        let store = Store::connect(&switchboard::startup::database_target(&settings))
+            .await
+            .unwrap();
         store.ensure_indexes().await.unwrap();
         let distribution = Distribution::new(store.clone(), settings.clone());
         let engine = time(decisions(agents), |i| {

@@ -218,3 +218,20 @@ impl ResponseError for Error {
         response
     }
 }
+
+/// Every error answer: Rocket.Chat's envelope. `error` is always there;
+/// the others depend on the error.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub success: Option<bool>,
+    /// What went wrong, for people.
+    pub error: String,
+    /// What went wrong, for programs (`error-invalid-params`, …).
+    #[serde(rename = "errorType")]
+    pub error_type: Option<String>,
+    /// For a validation error: the field and the rule it broke.
+    pub details: Option<serde_json::Value>,
+    /// `"error"` on 401 answers, as Rocket.Chat's.
+    pub status: Option<String>,
+    pub message: Option<String>,
+}

@@ -9,6 +9,7 @@ pub mod auto_distribution;
 pub mod department;
 pub mod id;
 pub mod pagination;
+pub mod permission;
 pub mod routing;
 pub mod user;
 pub mod validation;

@@ -7,16 +7,11 @@ use mongodb::bson::{Document, doc};
 use mongodb::options::{FindOptions, IndexOptions};
 use mongodb::{Collection, IndexModel};
 use regex::escape;
-use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
 use super::{Store, is_duplicate_key, now, num};
-use crate::auth::password;
-use crate::config::AdminSettings;
 use crate::domain::pagination::Page;
-use crate::domain::user::{
-    Email, LivechatStatus, NewUser, ROLE_ADMIN, ROLE_USER, User, UserEmail, UserStatus,
-};
+use crate::domain::user::{LivechatStatus, NewUser, User, UserEmail, UserStatus};
 use crate::error::Error;
 
 pub const COLLECTION: &str = "users";
@@ -403,50 +398,9 @@ impl Users {
         Ok((users.into_iter().map(User::from).collect(), total))
     }
 
-    /// Creates the configured admin when no user holds the `admin` role.
-    /// Never touches an existing user: when the username or e-mail is
-    /// taken (by another instance starting at the same moment, or by an
-    /// ordinary user) the insert fails on the unique index and is logged.
-    pub async fn bootstrap_admin(&self, admin: &AdminSettings) -> Result<(), Error> {
-        if self
-            .coll
-            .count_documents(doc! {"roles": ROLE_ADMIN})
-            .await?
-            > 0
-        {
-            return Ok(());
-        }
-        let username = crate::domain::user::Username::parse("ADMIN_USERNAME", &admin.username)
-            .map_err(|e| Error::bad_request(e.to_string()))?;
-        let email = if admin.email.is_empty() {
-            format!("{}@switchboard.local", username.as_str())
-        } else {
-            admin.email.clone()
-        };
-        let email =
-            Email::parse("ADMIN_EMAIL", &email).map_err(|e| Error::bad_request(e.to_string()))?;
-        let plain = admin.password.expose_secret().to_string();
-        let bcrypt = tokio::task::spawn_blocking(move || password::hash(&plain))
-            .await
-            .map_err(|e| Error::Unexpected(e.into()))?
-            .map_err(|e| Error::Unexpected(e.into()))?;
-        let new = NewUser {
-            name: username.as_str().to_string(),
-            username,
-            email,
-            roles: vec![ROLE_ADMIN.to_string(), ROLE_USER.to_string()],
-            active: true,
-        };
-        match self.insert(&new, bcrypt).await {
-            Ok(user) => {
-                tracing::info!(user_id = %user.id, username = %user.username, "created the admin user")
-            }
-            Err(Error::BadRequest { message, .. }) => {
-                tracing::warn!(%message, "admin user not created: the username or e-mail is taken")
-            }
-            Err(e) => return Err(e),
-        }
-        Ok(())
+    /// How many users hold `role`.
+    pub async fn count_with_role(&self, role: &str) -> Result<u64, Error> {
+        Ok(self.coll.count_documents(doc! {"roles": role}).await?)
     }
 }
 

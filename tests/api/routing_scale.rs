@@ -171,7 +171,10 @@ async fn ten_thousand_agents_are_routed_through_an_index() {
     insert_in_small_batches(&app, "rocketchat_livechat_department_agents", links).await;
 
     let settings = test_settings(&app.db_name);
-    let store = switchboard::store::Store::connect(&settings).await.unwrap();
+    let store =
+        switchboard::store::Store::connect(&switchboard::startup::database_target(&settings))
+            .await
+            .unwrap();
     for method in Method::ALL {
         for exclude_away in [false, true] {
             let plan = store
