@@ -26,8 +26,6 @@ pub const RESERVED_FIELDS: &[&str] = &[
     "ancestors",
 ];
 
-pub const NAME_MAX_CHARS: u64 = 256;
-
 /// A value Switchboard stores for a department field.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FieldValue {

@@ -22,7 +22,7 @@ use super::routing_fields::link_fields;
 use super::{Store, is_duplicate_key, now, server_code};
 use crate::domain::ValidationError;
 use crate::domain::agent_link::{AgentLinkSpec, AgentLinkSpecs, starting_count};
-use crate::domain::department::{Department, DepartmentPatch, NewDepartment, SaveRefusal};
+use crate::domain::department::{Department, DepartmentPatch, NewDepartment};
 use crate::domain::id::new_id;
 use crate::domain::user::{ROLE_AGENT, User};
 use crate::error::Error;
@@ -86,10 +86,11 @@ enum TxnFailure {
     Failed(mongodb::error::Error),
 }
 
+/// A server without transactions: a standalone answers 20
+/// (IllegalOperation: "Transaction numbers are only allowed on a replica
+/// set member or mongos"), others 263 or 303.
 fn unsupported(e: &mongodb::error::Error) -> bool {
     matches!(server_code(e), Some(20) | Some(263) | Some(303))
-        || e.to_string()
-            .contains("Transaction numbers are only allowed")
 }
 
 fn classify(e: mongodb::error::Error) -> TxnFailure {
@@ -104,10 +105,6 @@ fn retryable(e: &mongodb::error::Error) -> bool {
     e.contains_label(TRANSIENT_TRANSACTION_ERROR)
         || is_duplicate_key(e)
         || server_code(e) == Some(112)
-}
-
-fn department_not_found() -> Error {
-    Error::meteor("error-department-not-found", "Department not found")
 }
 
 impl Store {
@@ -145,7 +142,7 @@ impl Store {
         strict_counts: bool,
     ) -> Result<(), Error> {
         let current = self.existing_department(id).await?;
-        patch.check_against(&current).map_err(refusal)?;
+        patch.check_against(&current).map_err(Error::from)?;
         if let Some(fallback) = &patch.fallback_forward_department {
             self.check_fallback_exists(fallback).await?;
         }
@@ -162,7 +159,7 @@ impl Store {
             links,
         };
         if !self.write(&write).await? {
-            return Err(department_not_found());
+            return Err(Error::department_not_found());
         }
         Ok(())
     }
@@ -185,7 +182,7 @@ impl Store {
             links,
         };
         if !self.write(&write).await? {
-            return Err(department_not_found());
+            return Err(Error::department_not_found());
         }
         Ok(())
     }
@@ -215,15 +212,12 @@ impl Store {
         self.departments()
             .find_by_id(id)
             .await?
-            .ok_or_else(department_not_found)
+            .ok_or_else(Error::department_not_found)
     }
 
     async fn check_fallback_exists(&self, fallback: &str) -> Result<(), Error> {
         if self.departments().find_by_id(fallback).await?.is_none() {
-            return Err(Error::meteor(
-                "error-fallback-department-not-found",
-                "Fallback department not found",
-            ));
+            return Err(Error::fallback_department_not_found());
         }
         Ok(())
     }
@@ -345,19 +339,6 @@ async fn commit(session: &mut ClientSession) -> Result<(), mongodb::error::Error
             }
             other => return other,
         }
-    }
-}
-
-fn refusal(r: SaveRefusal) -> Error {
-    match r {
-        SaveRefusal::CircularFallback => Error::meteor(
-            "error-fallback-department-circular",
-            "Cannot save department. Circular reference between fallback department and department",
-        ),
-        SaveRefusal::ArchivedCannotBeEnabled => Error::meteor(
-            "error-archived-department-cant-be-enabled",
-            "Archived departments cant be enabled",
-        ),
     }
 }
 

@@ -279,9 +279,4 @@ impl Departments {
             .await?;
         Ok(found.into_iter().map(to_department).collect())
     }
-
-    /// Whether the collection holds no document at all.
-    pub async fn is_empty(&self) -> Result<bool, Error> {
-        Ok(self.coll.find_one(doc! {}).await?.is_none())
-    }
 }

@@ -125,10 +125,6 @@ impl Store {
         })
     }
 
-    pub fn database_name(&self) -> &str {
-        self.db.name()
-    }
-
     pub(crate) fn collection<T: Send + Sync>(&self, name: &str) -> Collection<T> {
         self.db.collection(name)
     }

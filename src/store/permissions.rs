@@ -75,11 +75,6 @@ impl Permissions {
         Ok(())
     }
 
-    /// Whether any of `roles` is granted any of `permissions`.
-    pub async fn any_granted(&self, roles: &[String], permissions: &[&str]) -> Result<bool, Error> {
-        Ok(!self.granted(roles, permissions).await?.is_empty())
-    }
-
     /// Which of `permissions` are granted to at least one of `roles`.
     pub async fn granted(
         &self,

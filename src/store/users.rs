@@ -9,7 +9,7 @@ use mongodb::{Collection, IndexModel};
 use regex::escape;
 use serde::{Deserialize, Serialize};
 
-use super::{Store, is_duplicate_key, now, num};
+use super::{Store, duplicate_index, is_duplicate_key, now, num};
 use crate::domain::pagination::Page;
 use crate::domain::user::{LivechatStatus, NewUser, User, UserEmail, UserStatus};
 use crate::error::Error;
@@ -119,6 +119,10 @@ fn public_projection() -> Document {
     doc! {"services": 0}
 }
 
+/// The unique index on e-mail addresses, under MongoDB's default name (the
+/// one Rocket.Chat's own index on the same key has).
+const EMAIL_INDEX: &str = "emails.address_1";
+
 pub(super) fn indexes() -> Vec<IndexModel> {
     let unique_sparse = || IndexOptions::builder().unique(true).sparse(true).build();
     vec![
@@ -128,7 +132,13 @@ pub(super) fn indexes() -> Vec<IndexModel> {
             .build(),
         IndexModel::builder()
             .keys(doc! {"emails.address": 1})
-            .options(unique_sparse())
+            .options(
+                IndexOptions::builder()
+                    .unique(true)
+                    .sparse(true)
+                    .name(EMAIL_INDEX.to_string())
+                    .build(),
+            )
             .build(),
         IndexModel::builder()
             .keys(doc! {"services.resume.loginTokens.hashedToken": 1})
@@ -173,15 +183,12 @@ impl Users {
         match self.raw().insert_one(document).await {
             Ok(_) => {}
             Err(e) if is_duplicate_key(&e) => {
-                let taken = if e.to_string().contains("emails") {
+                let taken = if duplicate_index(&e) == Some(EMAIL_INDEX) {
                     user.email.as_str()
                 } else {
                     user.username.as_str()
                 };
-                return Err(Error::meteor(
-                    "error-field-unavailable",
-                    &format!("{taken} is already in use :("),
-                ));
+                return Err(Error::field_unavailable(taken));
             }
             Err(e) => return Err(e.into()),
         }
@@ -292,15 +299,6 @@ impl Users {
         self.update_returning(
             user_id,
             doc! {"$addToSet": {"roles": role}, "$set": {"_updatedAt": now()}},
-        )
-        .await
-    }
-
-    /// Removes a role; answers the updated user, or `None` when no such user.
-    pub async fn remove_role(&self, user_id: &str, role: &str) -> Result<Option<User>, Error> {
-        self.update_returning(
-            user_id,
-            doc! {"$pull": {"roles": role}, "$set": {"_updatedAt": now()}},
         )
         .await
     }
