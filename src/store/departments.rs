@@ -2,7 +2,7 @@
 //! Rocket.Chat Enterprise units (`type: 'u'`), which share the collection.
 
 use futures::TryStreamExt;
-use mongodb::bson::{self, Bson, Document, doc};
+use mongodb::bson::{Bson, Document, doc};
 use mongodb::options::IndexOptions;
 use mongodb::{Collection, IndexModel};
 use regex::escape;
@@ -125,11 +125,7 @@ pub(crate) fn to_department(mut d: Document) -> Department {
     ] {
         d.remove(key);
     }
-    let number = |d: &mut Document, key: &str| {
-        d.remove(key)
-            .and_then(|v| bson::from_bson::<Lenient>(Bson::Document(doc! {"v": v})).ok())
-            .and_then(|l| l.v)
-    };
+    let number = |d: &mut Document, key: &str| d.remove(key).as_ref().and_then(num::read_i64);
     let num_agents = number(&mut d, "numAgents").unwrap_or(0);
     let max = number(&mut d, "maxNumberSimultaneousChat");
     Department {
@@ -145,12 +141,6 @@ pub(crate) fn to_department(mut d: Document) -> Department {
         fallback_forward_department: Some(fallback).filter(|f| !f.is_empty()),
         other: document_to_json(d),
     }
-}
-
-#[derive(serde::Deserialize)]
-struct Lenient {
-    #[serde(default, deserialize_with = "num::opt_i64")]
-    v: Option<i64>,
 }
 
 /// The stored form of client-set fields.
