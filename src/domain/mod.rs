@@ -8,6 +8,7 @@ pub mod assignment;
 pub mod auto_distribution;
 pub mod department;
 pub mod id;
+pub mod listing;
 pub mod pagination;
 pub mod permission;
 pub mod routing;

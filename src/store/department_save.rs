@@ -10,27 +10,19 @@
 //! deleted). An interruption can therefore leave fewer links than asked,
 //! but never a link without its department or a wrong `numAgents`.
 
-use std::sync::atomic::Ordering;
-
 use mongodb::ClientSession;
 use mongodb::bson::{Document, doc};
-use mongodb::error::{TRANSIENT_TRANSACTION_ERROR, UNKNOWN_TRANSACTION_COMMIT_RESULT};
 
 use super::department_agents::LinkDoc;
 use super::departments::fields_document;
 use super::routing_fields::link_fields;
-use super::{Store, is_duplicate_key, now, server_code};
+use super::{Store, is_duplicate_key, now, transaction};
 use crate::domain::ValidationError;
 use crate::domain::agent_link::{AgentLinkSpec, AgentLinkSpecs, starting_count};
 use crate::domain::department::{Department, DepartmentPatch, NewDepartment};
 use crate::domain::id::new_id;
 use crate::domain::user::{ROLE_AGENT, User};
 use crate::error::Error;
-
-const MAX_ATTEMPTS: u32 = 20;
-pub(super) const TXN_UNKNOWN: u8 = 0;
-const TXN_SUPPORTED: u8 = 1;
-pub(super) const TXN_UNSUPPORTED: u8 = 2;
 
 /// Runs a driver action inside the session when there is one.
 macro_rules! run {
@@ -81,33 +73,13 @@ enum Write<'a> {
     },
 }
 
-enum TxnFailure {
-    Unsupported,
-    Failed(mongodb::error::Error),
-}
-
-/// A server without transactions: a standalone answers 20
-/// (IllegalOperation: "Transaction numbers are only allowed on a replica
-/// set member or mongos"), others 263 or 303.
-fn unsupported(e: &mongodb::error::Error) -> bool {
-    matches!(server_code(e), Some(20) | Some(263) | Some(303))
-}
-
-fn classify(e: mongodb::error::Error) -> TxnFailure {
-    if unsupported(&e) {
-        TxnFailure::Unsupported
-    } else {
-        TxnFailure::Failed(e)
-    }
-}
-
-fn retryable(e: &mongodb::error::Error) -> bool {
-    e.contains_label(TRANSIENT_TRANSACTION_ERROR)
-        || is_duplicate_key(e)
-        || server_code(e) == Some(112)
-}
-
 impl Store {
+    /// Runs `write` in a transaction when the server has them, else step
+    /// by step. Answers whether the department was found.
+    async fn write(&self, write: &Write<'_>) -> Result<bool, Error> {
+        transaction::run(self, async |session| apply(self, write, session).await).await
+    }
+
     /// Creates a department with its agents; answers its id.
     pub async fn create_department(
         &self,
@@ -279,66 +251,6 @@ impl Store {
             removes: remove.to_vec(),
             start_count: starting_count(lowest, strict_counts),
         })
-    }
-
-    /// Runs `write` in a transaction when the server has them, else step
-    /// by step. Answers whether the department was found.
-    async fn write(&self, write: &Write<'_>) -> Result<bool, Error> {
-        if self.transactions.load(Ordering::Relaxed) != TXN_UNSUPPORTED {
-            match self.write_in_transaction(write).await {
-                Ok(found) => {
-                    self.transactions.store(TXN_SUPPORTED, Ordering::Relaxed);
-                    return Ok(found);
-                }
-                Err(TxnFailure::Failed(e)) => return Err(e.into()),
-                Err(TxnFailure::Unsupported) => {
-                    if self.transactions.swap(TXN_UNSUPPORTED, Ordering::Relaxed) == TXN_UNKNOWN {
-                        tracing::warn!(
-                            "the MongoDB server has no transactions; department saves run step by step"
-                        );
-                    }
-                }
-            }
-        }
-        Ok(apply(self, write, &mut None).await?)
-    }
-
-    async fn write_in_transaction(&self, write: &Write<'_>) -> Result<bool, TxnFailure> {
-        let mut session = self.client().start_session().await.map_err(classify)?;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            session.start_transaction().await.map_err(classify)?;
-            let outcome = apply(self, write, &mut Some(&mut session)).await;
-            let error = match outcome {
-                Ok(found) => match commit(&mut session).await {
-                    Ok(()) => return Ok(found),
-                    Err(e) => e,
-                },
-                Err(e) => {
-                    let _ = session.abort_transaction().await;
-                    e
-                }
-            };
-            if attempt >= MAX_ATTEMPTS || !retryable(&error) {
-                return Err(classify(error));
-            }
-            // Concurrent saves of the same department conflict; back off a
-            // little more each time so they finish one after the other.
-            tokio::time::sleep(std::time::Duration::from_millis(u64::from(attempt) * 3)).await;
-        }
-    }
-}
-
-async fn commit(session: &mut ClientSession) -> Result<(), mongodb::error::Error> {
-    let mut tries = 0;
-    loop {
-        match session.commit_transaction().await {
-            Err(e) if e.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT) && tries < 3 => {
-                tries += 1;
-            }
-            other => return other,
-        }
     }
 }
 

@@ -11,7 +11,8 @@ use super::case_insensitive;
 
 use super::json::{document_to_json, field_to_bson};
 use super::{Store, now, num};
-use crate::domain::department::{ArchivedFilter, Department, DepartmentFilter, FieldValue, Sort};
+use crate::domain::department::{Department, FieldValue};
+use crate::domain::listing::{ArchivedFilter, DepartmentFilter, Sort};
 use crate::domain::pagination::Page;
 use crate::error::Error;
 

@@ -11,6 +11,7 @@
 
 pub mod assignments;
 pub mod auto_distribution;
+mod credentials;
 pub mod department_agents;
 mod department_save;
 pub mod departments;
@@ -22,6 +23,7 @@ pub mod rate_limits;
 pub mod roles;
 pub mod routing;
 pub mod routing_fields;
+mod transaction;
 pub mod users;
 
 use std::sync::Arc;
@@ -118,9 +120,9 @@ impl Store {
             client,
             db,
             transactions: Arc::new(AtomicU8::new(if target.transactions {
-                department_save::TXN_UNKNOWN
+                transaction::TXN_UNKNOWN
             } else {
-                department_save::TXN_UNSUPPORTED
+                transaction::TXN_UNSUPPORTED
             })),
         })
     }

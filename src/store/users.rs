@@ -1,5 +1,5 @@
-//! `users`: Rocket.Chat's user documents, with Meteor's password and
-//! login-token layout. Writes use `$set`/`$push` on the fields Switchboard
+//! `users`: Rocket.Chat's user documents (passwords and login tokens are
+//! in `credentials`). Writes use `$set`/`$push` on the fields Switchboard
 //! owns, so fields written by a Rocket.Chat server are kept.
 
 use futures::TryStreamExt;
@@ -62,26 +62,6 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Deserialize)]
-struct PasswordDoc {
-    #[serde(rename = "_id")]
-    id: String,
-    #[serde(default)]
-    services: Option<ServicesDoc>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ServicesDoc {
-    #[serde(default)]
-    password: Option<BcryptDoc>,
-}
-
-#[derive(Debug, Deserialize)]
-struct BcryptDoc {
-    #[serde(default)]
-    bcrypt: Option<String>,
-}
-
 impl From<UserDoc> for User {
     fn from(d: UserDoc) -> Self {
         User {
@@ -115,7 +95,7 @@ impl From<UserDoc> for User {
 }
 
 /// Everything but credentials.
-fn public_projection() -> Document {
+pub(super) fn public_projection() -> Document {
     doc! {"services": 0}
 }
 
@@ -225,73 +205,6 @@ impl Users {
             .try_collect()
             .await?;
         Ok(users.into_iter().map(User::from).collect())
-    }
-
-    /// The user and its bcrypt hash, by username or e-mail address.
-    pub async fn find_for_login(&self, login: &str) -> Result<Option<(User, String)>, Error> {
-        let filter = doc! {"$or": [
-            {"username": login},
-            {"emails.address": login.to_lowercase()},
-        ]};
-        let Some(user) = self
-            .coll
-            .find_one(filter)
-            .projection(public_projection())
-            .await?
-        else {
-            return Ok(None);
-        };
-        let secret = self
-            .coll
-            .clone_with_type::<PasswordDoc>()
-            .find_one(doc! {"_id": &user.id})
-            .projection(doc! {"services.password.bcrypt": 1})
-            .await?;
-        let hash = secret
-            .filter(|s| s.id == user.id)
-            .and_then(|s| s.services)
-            .and_then(|s| s.password)
-            .and_then(|p| p.bcrypt);
-        Ok(hash.map(|h| (User::from(user), h)))
-    }
-
-    /// The active user that owns this hashed login token.
-    pub async fn find_by_login_token(
-        &self,
-        user_id: &str,
-        hashed_token: &str,
-    ) -> Result<Option<User>, Error> {
-        let found = self
-            .coll
-            .find_one(doc! {
-                "_id": user_id,
-                "services.resume.loginTokens.hashedToken": hashed_token,
-            })
-            .projection(public_projection())
-            .await?;
-        Ok(found.map(User::from))
-    }
-
-    pub async fn add_login_token(&self, user_id: &str, hashed_token: &str) -> Result<(), Error> {
-        self.coll
-            .update_one(
-                doc! {"_id": user_id},
-                doc! {"$push": {"services.resume.loginTokens": {
-                    "when": now(), "hashedToken": hashed_token,
-                }}},
-            )
-            .await?;
-        Ok(())
-    }
-
-    pub async fn remove_login_token(&self, user_id: &str, hashed_token: &str) -> Result<(), Error> {
-        self.coll
-            .update_one(
-                doc! {"_id": user_id},
-                doc! {"$pull": {"services.resume.loginTokens": {"hashedToken": hashed_token}}},
-            )
-            .await?;
-        Ok(())
     }
 
     /// Adds a role; answers the updated user, or `None` when no such user.

@@ -8,7 +8,7 @@ use validator::Validate;
 
 use super::links_json;
 use crate::domain::agent_link::{AgentLinkInput, AgentLinkSpecs, AgentRemoveInput};
-use crate::domain::department::{Sort, parse_flag};
+use crate::domain::listing::{Sort, parse_flag};
 use crate::domain::pagination::Page;
 use crate::domain::permission::{
     ADD_DEPARTMENT_AGENTS, MANAGE_DEPARTMENTS, VIEW_DEPARTMENTS, VIEW_L_ROOM,

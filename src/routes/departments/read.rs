@@ -7,9 +7,7 @@ use serde_json::json;
 
 use super::{department_json, links_json};
 use crate::domain::ValidationError;
-use crate::domain::department::{
-    ArchivedFilter, DepartmentFilter, SORTABLE_FIELDS, Sort, parse_flag,
-};
+use crate::domain::listing::{ArchivedFilter, DepartmentFilter, SORTABLE_FIELDS, Sort, parse_flag};
 use crate::domain::pagination::Page;
 use crate::domain::permission::{MANAGE_DEPARTMENTS, VIEW_DEPARTMENTS, VIEW_L_ROOM};
 use crate::error::Error;
