@@ -293,6 +293,19 @@ pub struct DepartmentPatch {
 }
 
 impl DepartmentPatch {
+    /// Whether the department routes once this patch is applied to
+    /// `current`: enabled (as sent, else as stored) and not archived.
+    pub fn active_after(&self, current: &Department) -> bool {
+        self.enabled.unwrap_or(current.enabled) && !current.archived
+    }
+
+    /// The links' new `departmentEnabled` when `enabled` was sent.
+    pub fn links_enabled_after(&self, current: &Department) -> Option<bool> {
+        self.enabled.map(|_| self.active_after(current))
+    }
+}
+
+impl DepartmentPatch {
     pub fn parse(raw: Map<String, Value>) -> Result<DepartmentPatch, ValidationError> {
         let input = DepartmentInput::parse(raw)?;
         let enabled = input.enabled;
@@ -356,6 +369,13 @@ impl Department {
     /// links mirrors this).
     pub fn is_active(&self) -> bool {
         self.enabled && !self.archived
+    }
+
+    /// Whether its links route (`departmentEnabled`) once archived or
+    /// unarchived: an archived department never routes; unarchiving
+    /// restores what `enabled` says.
+    pub fn links_enabled_when_archived(&self, archived: bool) -> bool {
+        !archived && self.enabled
     }
 }
 
@@ -453,5 +473,51 @@ mod tests {
             patch.check_against(&current),
             Err(SaveRefusal::CircularFallback)
         );
+    }
+
+    fn stored(enabled: bool, archived: bool) -> Department {
+        Department {
+            id: "d".into(),
+            name: "n".into(),
+            enabled,
+            archived,
+            email: "e@e".into(),
+            show_on_registration: true,
+            show_on_offline_form: true,
+            num_agents: 0,
+            max_number_simultaneous_chat: None,
+            fallback_forward_department: None,
+            other: Map::new(),
+        }
+    }
+
+    #[test]
+    fn an_archived_department_never_routes_whatever_a_patch_says() {
+        let enable = DepartmentPatch::parse(obj(json!({"enabled": true}))).unwrap();
+        assert!(!enable.active_after(&stored(false, true)));
+        assert_eq!(
+            enable.links_enabled_after(&stored(false, true)),
+            Some(false)
+        );
+        assert!(enable.active_after(&stored(false, false)));
+        assert_eq!(
+            enable.links_enabled_after(&stored(false, false)),
+            Some(true)
+        );
+    }
+
+    #[test]
+    fn a_patch_without_enabled_keeps_what_is_stored_and_leaves_links_alone() {
+        let rename = DepartmentPatch::parse(obj(json!({"name": "other"}))).unwrap();
+        assert!(rename.active_after(&stored(true, false)));
+        assert!(!rename.active_after(&stored(false, false)));
+        assert_eq!(rename.links_enabled_after(&stored(true, false)), None);
+    }
+
+    #[test]
+    fn unarchiving_restores_what_enabled_says() {
+        assert!(!stored(true, false).links_enabled_when_archived(true));
+        assert!(stored(true, true).links_enabled_when_archived(false));
+        assert!(!stored(false, true).links_enabled_when_archived(false));
     }
 }

@@ -21,7 +21,7 @@ use crate::domain::ValidationError;
 use crate::domain::agent_link::{AgentLinkSpec, AgentLinkSpecs, starting_count};
 use crate::domain::department::{Department, DepartmentPatch, NewDepartment};
 use crate::domain::id::new_id;
-use crate::domain::user::{ROLE_AGENT, User};
+use crate::domain::user::User;
 use crate::error::Error;
 
 /// Runs a driver action inside the session when there is one.
@@ -122,12 +122,11 @@ impl Store {
             Some(a) => self.plan_links(id, "agents", a, &[], strict_counts).await?,
             None => LinkPlan::default(),
         };
-        let active = patch.enabled.unwrap_or(current.enabled) && !current.archived;
         let write = Write::Update {
             id,
             fields: fields_document(patch.fields()),
-            links_enabled: patch.enabled.map(|_| active),
-            active,
+            links_enabled: patch.links_enabled_after(&current),
+            active: patch.active_after(&current),
             links,
         };
         if !self.write(&write).await? {
@@ -165,7 +164,7 @@ impl Store {
         let Some(current) = self.departments().find_by_id(id).await? else {
             return Ok(false);
         };
-        let links_enabled = !archived && current.enabled;
+        let links_enabled = current.links_enabled_when_archived(archived);
         self.write(&Write::SetArchived {
             id,
             archived,
@@ -217,7 +216,7 @@ impl Store {
         for spec in upsert.iter() {
             match users
                 .iter()
-                .find(|u| u.id == spec.agent_id && u.has_role(ROLE_AGENT))
+                .find(|u| u.id == spec.agent_id && u.is_livechat_agent())
             {
                 Some(user) => upserts.push((spec.clone(), user.clone())),
                 None => refused.push(spec.agent_id.clone()),
