@@ -6,15 +6,19 @@
 use std::collections::HashMap;
 
 use config::{Config, Environment, File, FileFormat};
+use schemars::JsonSchema;
 use secrecy::SecretString;
 use serde::Deserialize;
 
 const DEFAULTS: &str = include_str!("../config/default.toml");
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct Settings {
+    /// The MongoDB URL; the database name comes from its path.
     pub mongo_url: String,
+    /// The port to serve HTTP on.
     pub port: u16,
+    /// The address to listen on.
     pub bind_ip: String,
     pub admin: AdminSettings,
     pub http: HttpSettings,
@@ -26,66 +30,103 @@ pub struct Settings {
     pub metrics: MetricsSettings,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct MetricsSettings {
-    /// The bearer token `GET /metrics` requires; empty = not served.
+    /// `GET /metrics` answers only a request carrying `Authorization: Bearer <token>`
+    /// (Prometheus: `authorization: {credentials: <token>}`). Empty, the default: metrics are
+    /// not served at all.
+    #[schemars(with = "String")]
     pub token: SecretString,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct AdminSettings {
+    /// With a password, the admin created at start-up when no user holds the `admin` role. An
+    /// existing user is never overwritten.
     pub username: String,
+    /// The created admin's password.
+    #[schemars(with = "String")]
     pub password: SecretString,
+    /// The created admin's e-mail (default `<username>@switchboard.local`).
     pub email: String,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct HttpSettings {
+    /// Request bodies larger than this are refused with 413.
     pub max_body_bytes: usize,
+    /// Origins allowed to call the API from a browser (the livechat widget). `*` allows any
+    /// origin; empty allows none. As a variable: a comma-separated list.
     pub cors_origins: Vec<String>,
+    /// Grace period for in-flight requests after SIGTERM or Ctrl-C.
     pub shutdown_grace_seconds: u64,
+    /// Any request still unanswered after this long answers 503.
     pub request_timeout_ms: u64,
+    /// HTTP worker threads; 0 = one per CPU core.
     pub workers: usize,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct MongoSettings {
+    /// Multi-document transactions for department saves. Switchboard also finds out by itself
+    /// when the server has none; false skips the attempt, and saves run step by step in a safe
+    /// order.
     pub transactions: bool,
+    /// How long to wait for a usable MongoDB server before a request fails.
     pub server_selection_timeout_ms: u64,
+    /// How long to wait for a TCP connection to MongoDB.
     pub connect_timeout_ms: u64,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct RateLimitSettings {
+    /// Login attempts per client address and username.
     pub login_per_minute: u32,
+    /// Public routing calls (`GET /api/v1/livechat/agent.next/:token`) per client address.
     pub agent_next_per_minute: u32,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct DepartmentSettings {
+    /// Rocket.Chat's `Omnichannel_enable_department_removal`: false answers
+    /// `error-department-removal-disabled`.
     pub removal_enabled: bool,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct RoutingSettings {
+    /// Exclude agents whose user status is `away` (Rocket.Chat's
+    /// `Livechat_enabled_when_agent_idle = false`).
     pub exclude_away: bool,
+    /// Open chats an agent may hold when it has no limit of its own; 0 = no limit.
     pub global_max_chats: u32,
+    /// true restores Rocket.Chat's strict `count`: new and returning agents start at 0 instead
+    /// of the department's lowest count.
     pub strict_counts: bool,
+    /// How often each instance hands waiting chats to agents with room, oldest first (a close
+    /// does it at once too); 0 = only on events; at least 10 otherwise.
     pub queue_interval_ms: u64,
+    /// How often each instance repairs what a decision or close that failed half-way left
+    /// behind.
     pub repair_interval_ms: u64,
+    /// How old a reservation must be before the repair judges it; a repair is done within
+    /// repair_after_ms + repair_interval_ms.
     pub repair_after_ms: u64,
+    /// Routing decisions one instance runs at once; more wait their turn in arrival order (503
+    /// if it does not come within the request bound).
     pub max_decisions: u32,
 }
 
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     Json,
     Pretty,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct LogSettings {
+    /// `json` for production log lines, `pretty` for development.
     pub format: LogFormat,
 }
 
@@ -119,57 +160,93 @@ pub const PROCESS_VARIABLES: &[(&str, &str)] = &[
     ),
 ];
 
-/// One setting as `config/default.toml` documents it.
+/// One setting, as `--help` and the README show it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SettingDoc {
     /// Dotted key, e.g. `http.max_body_bytes`.
     pub key: String,
     /// The environment variable that sets it.
     pub variable: String,
-    /// The default, as written in the file.
+    /// The default, from the compiled-in file.
     pub default: String,
-    /// The comment above the key in the file.
+    /// The doc comment of its field.
     pub help: String,
 }
 
-/// Every setting with its variable, default and description, read from
-/// the compiled-in defaults, so `--help`, the README and the container
-/// checks cannot miss a key.
+/// Every setting with its variable, default and description: the keys and
+/// descriptions from the settings' own definitions (the doc comments on
+/// [`Settings`] and its sections), the defaults from the compiled-in file,
+/// so `--help`, the README and the container checks cannot miss a key.
 pub fn documented_settings() -> Vec<SettingDoc> {
+    let schema = schemars::schema_for!(Settings);
+    let root = schema.as_value();
+    let defaults = Config::builder()
+        .add_source(File::from_str(DEFAULTS, FileFormat::Toml))
+        .build()
+        .expect("the compiled-in defaults parse");
     let mut out = Vec::new();
-    let mut section = String::new();
-    let mut comment: Vec<&str> = Vec::new();
-    for line in DEFAULTS.lines().map(str::trim) {
-        if let Some(text) = line.strip_prefix('#') {
-            comment.push(text.trim());
-        } else if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            section = name.to_string();
-            comment.clear();
-        } else if let Some((key, value)) = line.split_once('=') {
-            let key = if section.is_empty() {
-                key.trim().to_string()
-            } else {
-                format!("{section}.{}", key.trim())
-            };
-            let variable = ROCKETCHAT_NAMES
-                .iter()
-                .find(|(_, k)| *k == key)
-                .map(|(v, _)| v.to_string())
-                .unwrap_or_else(|| {
-                    format!("SWITCHBOARD_{}", key.replace('.', "__").to_uppercase())
-                });
-            out.push(SettingDoc {
-                key,
-                variable,
-                default: value.trim().to_string(),
-                help: comment.join(" "),
-            });
-            comment.clear();
-        } else {
-            comment.clear();
-        }
-    }
+    collect_settings(root, root, "", &defaults, &mut out);
     out
+}
+
+fn collect_settings<'a>(
+    root: &'a serde_json::Value,
+    schema: &'a serde_json::Value,
+    prefix: &str,
+    defaults: &Config,
+    out: &mut Vec<SettingDoc>,
+) {
+    let resolve = |s: &'a serde_json::Value| -> &'a serde_json::Value {
+        match s.get("$ref").and_then(|r| r.as_str()) {
+            Some(r) => r
+                .strip_prefix("#/$defs/")
+                .and_then(|name| root.get("$defs")?.get(name))
+                .unwrap_or(s),
+            None => s,
+        }
+    };
+    let Some(properties) = resolve(schema)
+        .get("properties")
+        .and_then(|p| p.as_object())
+    else {
+        return;
+    };
+    for (name, field) in properties {
+        let key = if prefix.is_empty() {
+            name.clone()
+        } else {
+            format!("{prefix}.{name}")
+        };
+        let target = resolve(field);
+        if target.get("properties").is_some() {
+            collect_settings(root, target, &key, defaults, out);
+            continue;
+        }
+        let variable = ROCKETCHAT_NAMES
+            .iter()
+            .find(|(_, k)| *k == key)
+            .map(|(v, _)| v.to_string())
+            .unwrap_or_else(|| format!("SWITCHBOARD_{}", key.replace('.', "__").to_uppercase()));
+        let default = match defaults.get::<serde_json::Value>(&key) {
+            Ok(serde_json::Value::String(s)) => format!("{s:?}"),
+            Ok(other) => other.to_string(),
+            Err(_) => String::new(),
+        };
+        let help = field
+            .get("description")
+            .or_else(|| target.get("description"))
+            .and_then(|d| d.as_str())
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        out.push(SettingDoc {
+            key,
+            variable,
+            default,
+            help,
+        });
+    }
 }
 
 /// Every environment variable Switchboard reads.
@@ -413,5 +490,34 @@ mod tests {
     fn a_bad_mongo_url_names_the_variable() {
         let error = Settings::load_from(env_of(&[("MONGO_URL", "postgres://x")])).unwrap_err();
         assert!(error.to_string().contains("MONGO_URL"), "{error}");
+    }
+
+    #[test]
+    fn every_setting_has_a_description_and_a_default_in_the_file() {
+        let documented = documented_settings();
+        assert!(documented.len() > 20, "{documented:?}");
+        for setting in &documented {
+            assert!(
+                !setting.help.is_empty(),
+                "{} has no description",
+                setting.key
+            );
+            assert!(
+                !setting.default.is_empty(),
+                "{} has no default",
+                setting.key
+            );
+        }
+        // And the file holds no key the settings do not define.
+        let keys: Vec<&str> = documented.iter().map(|s| s.key.as_str()).collect();
+        let mut section = String::new();
+        for line in DEFAULTS.lines().map(str::trim) {
+            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                section = format!("{name}.");
+            } else if let Some((key, _)) = line.split_once('=').filter(|_| !line.starts_with('#')) {
+                let key = format!("{section}{}", key.trim());
+                assert!(keys.contains(&key.as_str()), "{key} is not a setting");
+            }
+        }
     }
 }
