@@ -6,6 +6,7 @@ use mongodb::bson::{Bson, Document, doc};
 use mongodb::options::IndexOptions;
 use mongodb::{Collection, IndexModel};
 use regex::escape;
+use serde::{Deserialize, Deserializer};
 
 use super::case_insensitive;
 
@@ -100,47 +101,79 @@ pub(crate) fn name_sort_hint(sort: &Sort) -> Option<Document> {
     }
 }
 
-pub(crate) fn to_department(mut d: Document) -> Department {
-    let take_str = |d: &mut Document, key: &str| match d.remove(key) {
-        Some(Bson::String(s)) => s,
+/// A department as stored: the fields Switchboard reads, typed, and every
+/// other field (custom fields, Rocket.Chat's own) in `other`. Stored data
+/// is read leniently, as Rocket.Chat writes it: a missing or mistyped text
+/// reads as empty, a flag as false, a number from any numeric type.
+#[derive(Debug, Deserialize)]
+pub(crate) struct DepartmentDoc {
+    #[serde(rename = "_id", deserialize_with = "id_text")]
+    id: String,
+    #[serde(default, deserialize_with = "text")]
+    name: String,
+    #[serde(default, deserialize_with = "text")]
+    email: String,
+    #[serde(
+        rename = "fallbackForwardDepartment",
+        default,
+        deserialize_with = "text"
+    )]
+    fallback_forward_department: String,
+    #[serde(default, deserialize_with = "flag")]
+    enabled: bool,
+    #[serde(default, deserialize_with = "flag")]
+    archived: bool,
+    #[serde(rename = "showOnRegistration", default, deserialize_with = "flag")]
+    show_on_registration: bool,
+    #[serde(rename = "showOnOfflineForm", default, deserialize_with = "flag")]
+    show_on_offline_form: bool,
+    #[serde(rename = "numAgents", default, deserialize_with = "num::i64_or_zero")]
+    num_agents: i64,
+    #[serde(
+        rename = "maxNumberSimultaneousChat",
+        default,
+        deserialize_with = "num::opt_i64"
+    )]
+    max_number_simultaneous_chat: Option<i64>,
+    #[serde(flatten)]
+    other: Document,
+}
+
+fn id_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(match Bson::deserialize(d)? {
+        Bson::String(s) => s,
+        Bson::ObjectId(o) => o.to_hex(),
         _ => String::new(),
-    };
-    let id = match d.remove("_id") {
-        Some(Bson::String(s)) => s,
-        Some(Bson::ObjectId(o)) => o.to_hex(),
+    })
+}
+
+fn text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(match Bson::deserialize(d)? {
+        Bson::String(s) => s,
         _ => String::new(),
-    };
-    let name = take_str(&mut d, "name");
-    let email = take_str(&mut d, "email");
-    let fallback = take_str(&mut d, "fallbackForwardDepartment");
-    let flag = |d: &Document, key: &str| d.get_bool(key).unwrap_or(false);
-    let enabled = flag(&d, "enabled");
-    let archived = flag(&d, "archived");
-    let show_on_registration = flag(&d, "showOnRegistration");
-    let show_on_offline_form = flag(&d, "showOnOfflineForm");
-    for key in [
-        "enabled",
-        "archived",
-        "showOnRegistration",
-        "showOnOfflineForm",
-    ] {
-        d.remove(key);
-    }
-    let number = |d: &mut Document, key: &str| d.remove(key).as_ref().and_then(num::read_i64);
-    let num_agents = number(&mut d, "numAgents").unwrap_or(0);
-    let max = number(&mut d, "maxNumberSimultaneousChat");
-    Department {
-        id,
-        name,
-        enabled,
-        archived,
-        email,
-        show_on_registration,
-        show_on_offline_form,
-        num_agents,
-        max_number_simultaneous_chat: max,
-        fallback_forward_department: Some(fallback).filter(|f| !f.is_empty()),
-        other: document_to_json(d),
+    })
+}
+
+fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(matches!(Bson::deserialize(d)?, Bson::Boolean(true)))
+}
+
+impl From<DepartmentDoc> for Department {
+    fn from(d: DepartmentDoc) -> Self {
+        Department {
+            id: d.id,
+            name: d.name,
+            enabled: d.enabled,
+            archived: d.archived,
+            email: d.email,
+            show_on_registration: d.show_on_registration,
+            show_on_offline_form: d.show_on_offline_form,
+            num_agents: d.num_agents,
+            max_number_simultaneous_chat: d.max_number_simultaneous_chat,
+            fallback_forward_department: Some(d.fallback_forward_department)
+                .filter(|f| !f.is_empty()),
+            other: document_to_json(d.other),
+        }
     }
 }
 
@@ -154,12 +187,14 @@ pub(crate) fn fields_document(fields: &[(String, FieldValue)]) -> Document {
 
 pub struct Departments {
     pub(super) coll: Collection<Document>,
+    docs: Collection<DepartmentDoc>,
 }
 
 impl Departments {
     pub(super) fn new(store: &Store) -> Self {
         Departments {
             coll: store.collection(COLLECTION),
+            docs: store.collection(COLLECTION),
         }
     }
 
@@ -178,10 +213,10 @@ impl Departments {
     /// Rocket.Chat's `findOneById`).
     pub async fn find_by_id(&self, id: &str) -> Result<Option<Department>, Error> {
         Ok(self
-            .coll
+            .docs
             .find_one(doc! {"_id": id})
             .await?
-            .map(to_department))
+            .map(Department::from))
     }
 
     /// A page of departments and the total matching the filter.
@@ -194,7 +229,7 @@ impl Departments {
         let query = list_filter(filter);
         let total = self.coll.count_documents(query.clone()).await?;
         let mut find = self
-            .coll
+            .docs
             .find(query)
             .sort(sort_document(sort))
             .skip(page.offset)
@@ -202,8 +237,8 @@ impl Departments {
         if let Some(hint) = name_sort_hint(sort) {
             find = find.hint(mongodb::options::Hint::Keys(hint));
         }
-        let found: Vec<Document> = find.await?.try_collect().await?;
-        Ok((found.into_iter().map(to_department).collect(), total))
+        let found: Vec<DepartmentDoc> = find.await?.try_collect().await?;
+        Ok((found.into_iter().map(Department::from).collect(), total))
     }
 
     /// `(id, name)` of departments whose name starts with `term`
@@ -225,8 +260,8 @@ impl Departments {
         if let Some(a) = archived_clause(archived) {
             query.insert("archived", a);
         }
-        let found: Vec<Document> = self
-            .coll
+        let found: Vec<DepartmentDoc> = self
+            .docs
             .find(query)
             .projection(doc! {"_id": 1, "name": 1})
             .sort(doc! {"name": 1, "_id": 1})
@@ -236,22 +271,22 @@ impl Departments {
             .await?;
         Ok(found
             .into_iter()
-            .map(to_department)
+            .map(Department::from)
             .map(|d| (d.id, d.name))
             .collect())
     }
 
     /// The departments with these ids (unknown ids left out), by name.
     pub async fn list_by_ids(&self, ids: &[String]) -> Result<Vec<Department>, Error> {
-        let found: Vec<Document> = self
-            .coll
+        let found: Vec<DepartmentDoc> = self
+            .docs
             .find(doc! {"_id": {"$in": ids}})
             .sort(doc! {"name": 1, "_id": 1})
             .limit(UNPAGED_LIMIT)
             .await?
             .try_collect()
             .await?;
-        Ok(found.into_iter().map(to_department).collect())
+        Ok(found.into_iter().map(Department::from).collect())
     }
 
     /// Enabled, not archived departments that visitors may pick, by name.
@@ -259,8 +294,8 @@ impl Departments {
         let mut query = departments_only();
         query.insert("enabled", true);
         query.insert("archived", doc! {"$ne": true});
-        let found: Vec<Document> = self
-            .coll
+        let found: Vec<DepartmentDoc> = self
+            .docs
             .find(query)
             .projection(doc! {"_id": 1, "name": 1, "showOnRegistration": 1, "showOnOfflineForm": 1, "enabled": 1})
             .sort(doc! {"name": 1, "_id": 1})
@@ -268,6 +303,6 @@ impl Departments {
             .await?
             .try_collect()
             .await?;
-        Ok(found.into_iter().map(to_department).collect())
+        Ok(found.into_iter().map(Department::from).collect())
     }
 }
