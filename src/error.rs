@@ -40,6 +40,10 @@ pub enum Error {
     },
     #[error("{0}")]
     NotFound(String),
+    /// A 403 whose `error` is this text (Rocket.Chat's bare
+    /// `API.v1.unauthorized()` answers `unauthorized`).
+    #[error("{0}")]
+    Refused(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("{0}")]
@@ -141,6 +145,7 @@ impl ResponseError for Error {
             Error::Forbidden => StatusCode::FORBIDDEN,
             Error::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::Refused(_) => StatusCode::FORBIDDEN,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -173,7 +178,10 @@ impl ResponseError for Error {
                 }
                 body
             }
-            Error::NotFound(m) | Error::UnsupportedMediaType(m) | Error::PayloadTooLarge(m) => {
+            Error::NotFound(m)
+            | Error::Refused(m)
+            | Error::UnsupportedMediaType(m)
+            | Error::PayloadTooLarge(m) => {
                 json!({"success": false, "error": m})
             }
             Error::MethodNotAllowed { allowed } => json!({

@@ -27,3 +27,5 @@ pub mod state;
 pub mod store;
 /// Logs, request ids and metrics.
 pub mod telemetry;
+/// Rocket.Chat's workspace settings, cached and shared by every instance.
+pub mod workspace;

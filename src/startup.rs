@@ -19,11 +19,13 @@ use crate::error::Error;
 use crate::limits::{self, Limits};
 use crate::routes::departments::{agents, archive, config, create, lookup, read, update};
 use crate::routes::{
-    assignments, auth, auto_distribution, extract, health, livechat_users, ops, permissions, users,
+    assignments, auth, auto_distribution, extract, health, livechat_users, ops, permissions,
+    settings, users,
 };
 use crate::state::AppState;
 use crate::store::Store;
 use crate::telemetry::{self, metrics};
+use crate::workspace::Workspace;
 
 /// One registered endpoint. The table is data so that the OpenAPI document
 /// is built from exactly what is served (see [`crate::openapi`]).
@@ -102,6 +104,9 @@ pub fn route_table() -> Vec<Route> {
         route!(POST, "/api/v1/users.create", users::create),
         route!(POST, "/api/v1/users.setStatus", users::set_status),
         route!(GET, "/api/v1/permissions.listAll", permissions::list_all),
+        route!(GET, "/api/v1/settings.public", settings::public),
+        route!(GET, "/api/v1/settings/{_id}", settings::get),
+        route!(POST, "/api/v1/settings/{_id}", settings::set),
         route!(POST, "/api/v1/permissions.update", permissions::update),
         route!(POST, "/api/v1/livechat/agent.status", livechat_users::agent_status),
         route!(GET, "/api/v1/livechat/config", config::config),
@@ -192,7 +197,11 @@ impl Application {
 async fn prepare_database(store: &Store, settings: &Settings) {
     async fn attempt(store: &Store, settings: &Settings) -> Result<(), crate::error::Error> {
         store.ensure_indexes().await?;
-        store.seed(settings).await
+        store.seed(settings).await?;
+        store
+            .settings()
+            .seed(|d| Workspace::initial_value(settings, d))
+            .await
     }
     // Bounded like a request, so a database that accepts connections but
     // never answers cannot hold the listener back.
@@ -237,6 +246,7 @@ fn run(
     let limits = Limits::new(&settings.rate_limit);
     let state = web::Data::new(AppState {
         access: Access::new(store.clone()),
+        workspace: Workspace::new(store.clone(), &settings),
         store,
         settings,
         limits,

@@ -6,6 +6,7 @@ use crate::config::Settings;
 use crate::distribution::Distribution;
 use crate::limits::Limits;
 use crate::store::Store;
+use crate::workspace::Workspace;
 
 pub struct AppState {
     pub store: Store,
@@ -13,4 +14,6 @@ pub struct AppState {
     pub limits: Limits,
     pub access: Access,
     pub distribution: Distribution,
+    /// Rocket.Chat's workspace settings (cached).
+    pub workspace: Workspace,
 }

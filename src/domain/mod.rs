@@ -10,7 +10,9 @@ pub mod department;
 pub mod id;
 pub mod pagination;
 pub mod routing;
+pub mod setting;
 pub mod user;
 pub mod validation;
+pub mod visitor;
 
 pub use validation::ValidationError;

@@ -13,5 +13,6 @@ pub mod health;
 pub mod livechat_users;
 pub mod ops;
 pub mod permissions;
+pub mod settings;
 pub mod user_json;
 pub mod users;
