@@ -59,6 +59,7 @@ pub struct MongoSettings {
 pub struct RateLimitSettings {
     pub login_per_minute: u32,
     pub agent_next_per_minute: u32,
+    pub livechat_per_minute: u32,
 }
 
 #[derive(Clone, Debug, Deserialize)]

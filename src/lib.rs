@@ -15,6 +15,8 @@ pub mod domain;
 pub mod error;
 /// Rate limits and request size and time bounds.
 pub mod limits;
+/// The livechat widget's visitor side: registration, rooms, messages.
+pub mod livechat;
 /// The OpenAPI document, built from the route table.
 pub mod openapi;
 /// HTTP handlers.

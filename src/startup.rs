@@ -17,7 +17,9 @@ use crate::config::Settings;
 use crate::distribution::Distribution;
 use crate::error::Error;
 use crate::limits::{self, Limits};
-use crate::routes::departments::{agents, archive, config, create, lookup, read, update};
+use crate::livechat::Livechat;
+use crate::routes::departments::{agents, archive, create, lookup, read, update};
+use crate::routes::livechat::{config, messages, rooms, visitors};
 use crate::routes::{
     assignments, auth, auto_distribution, extract, health, livechat_users, ops, permissions,
     settings, users,
@@ -134,6 +136,16 @@ pub fn route_table() -> Vec<Route> {
         route!(GET, "/api/v1/livechat/users/{type}/{_id}", livechat_users::get),
         route!(DELETE, "/api/v1/livechat/users/{type}/{_id}", livechat_users::remove),
         route!(GET, "/api/v1/livechat/agent.next/{token}", assignments::agent_next),
+        route!(POST, "/api/v1/livechat/visitor", visitors::register),
+        route!(POST, "/api/v1/livechat/visitor.status", visitors::status),
+        route!(GET, "/api/v1/livechat/visitor/{token}", visitors::get),
+        route!(DELETE, "/api/v1/livechat/visitor/{token}", visitors::remove),
+        route!(POST, "/api/v1/livechat/page.visited", visitors::page_visited),
+        route!(GET, "/api/v1/livechat/room", rooms::room),
+        route!(POST, "/api/v1/livechat/room.close", rooms::close),
+        route!(GET, "/api/v1/livechat/agent.info/{rid}/{token}", rooms::agent_info),
+        route!(POST, "/api/v1/livechat/message", messages::send),
+        route!(GET, "/api/v1/livechat/messages.history/{rid}", messages::history),
         route!(GET, "/api/v1/livechat/assignments", assignments::list),
         route!(POST, "/api/v1/livechat/assignments", assignments::create),
         route!(GET, "/api/v1/livechat/assignments/{_id}", assignments::get),
@@ -244,9 +256,11 @@ fn run(
     let grace = settings.http.shutdown_grace_seconds;
     let cors_origins = settings.http.cors_origins.clone();
     let limits = Limits::new(&settings.rate_limit);
+    let workspace = Workspace::new(store.clone(), &settings);
     let state = web::Data::new(AppState {
         access: Access::new(store.clone()),
-        workspace: Workspace::new(store.clone(), &settings),
+        livechat: Livechat::new(store.clone(), distribution.clone(), workspace.clone()),
+        workspace,
         store,
         settings,
         limits,

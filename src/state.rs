@@ -5,6 +5,7 @@ use crate::auth::access::Access;
 use crate::config::Settings;
 use crate::distribution::Distribution;
 use crate::limits::Limits;
+use crate::livechat::Livechat;
 use crate::store::Store;
 use crate::workspace::Workspace;
 
@@ -16,4 +17,6 @@ pub struct AppState {
     pub distribution: Distribution,
     /// Rocket.Chat's workspace settings (cached).
     pub workspace: Workspace,
+    /// The widget's visitor side: registration, rooms, messages.
+    pub livechat: Livechat,
 }

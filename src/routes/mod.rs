@@ -10,6 +10,7 @@ pub mod comm100_json;
 pub mod departments;
 pub mod extract;
 pub mod health;
+pub mod livechat;
 pub mod livechat_users;
 pub mod ops;
 pub mod permissions;

@@ -25,5 +25,7 @@ mod presence;
 mod queue;
 mod routing;
 mod routing_scale;
+mod settings;
 mod startup;
 mod users;
+mod visitors;
