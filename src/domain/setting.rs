@@ -200,7 +200,7 @@ impl SettingValue {
             return Err(ValidationError::new(
                 "value",
                 "type",
-                &format!("must be {expected}"),
+                format!("must be {expected}"),
             ));
         }
         if let Value::String(s) = &value
