@@ -29,3 +29,4 @@ mod settings;
 mod startup;
 mod users;
 mod visitors;
+mod widget;
