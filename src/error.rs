@@ -118,8 +118,13 @@ impl Error {
 
 impl From<ValidationError> for Error {
     fn from(e: ValidationError) -> Self {
+        // A missing key answers the text Rocket.Chat's clients (and its own
+        // tests) read; the field stays in `details`.
+        let message = e
+            .match_error_text()
+            .unwrap_or_else(|| format!("{} [invalid-params]", e));
         Error::BadRequest {
-            message: format!("{} [invalid-params]", e),
+            message,
             error_type: Some("invalid-params".into()),
             details: Some(json!({ "field": e.field, "rule": e.rule })),
         }
