@@ -90,11 +90,19 @@ impl Livechat {
 
     /// The widget's configuration, and for a known token the visitor, its
     /// open room, its agent and its place in the queue.
-    pub async fn config(&self, token: Option<&str>) -> Result<ConfigView, Error> {
+    /// With a department: whether that department has an available agent.
+    pub async fn config(
+        &self,
+        token: Option<&str>,
+        department: Option<&str>,
+    ) -> Result<ConfigView, Error> {
         let settings = self.workspace.snapshot().await?;
         let departments = self.store.departments().list_public().await?;
-        let online =
-            settings.flag(LIVECHAT_ENABLED) && self.store.users().any_agent_available().await?;
+        let online = settings.flag(LIVECHAT_ENABLED)
+            && match department.filter(|d| !d.is_empty()) {
+                Some(d) => self.store.department_agents().any_available(d).await?,
+                None => self.store.users().any_agent_available().await?,
+            };
         let guest = match token.filter(|t| !t.is_empty()) {
             Some(t) => self.store.visitors().find_by_token(t).await?,
             None => None,

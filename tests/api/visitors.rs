@@ -420,6 +420,19 @@ async fn the_config_answers_what_the_widget_reads() {
     ] {
         assert!(c.get(key).is_some(), "{key}");
     }
+    // With a department: whether that department has an available agent.
+    let (ann, _) = app.available_agent("ann").await;
+    let staffed = department(&app, "staffed", &[(&ann, None, None)]).await;
+    let empty = department(&app, "empty", &[]).await;
+    let online = |d: String| {
+        let app = &app;
+        async move {
+            let path = format!("/api/v1/livechat/config?department={d}");
+            public(app, Method::GET, &path, None).await.1["config"]["online"].clone()
+        }
+    };
+    assert_eq!(online(staffed).await, json!(true));
+    assert_eq!(online(empty).await, json!(false));
     // A setting change shows in the config (through this instance: at once).
     let a = app
         .post(

@@ -111,6 +111,9 @@ pub async fn config(
     query: web::Query<ConfigQuery>,
 ) -> Result<HttpResponse, Error> {
     super::limited(&state, &req).await?;
-    let view = state.livechat.config(query.token.as_deref()).await?;
+    let view = state
+        .livechat
+        .config(query.token.as_deref(), query.department.as_deref())
+        .await?;
     Ok(HttpResponse::Ok().json(json!({"config": config_json(&view), "success": true})))
 }
