@@ -481,3 +481,56 @@ async fn the_widget_may_call_from_its_own_origin() {
         "http://widget.example"
     );
 }
+
+#[tokio::test]
+async fn concurrent_asks_for_a_visitors_room_open_one_room_routed_once() {
+    let app = spawn_app().await;
+    let (ann, _) = app.available_agent("ann").await;
+    let sales = department(&app, "sales", &[(&ann, None, None)]).await;
+    register(&app, "eager", Some(&sales)).await;
+    let asks = (0..8).map(|_| room(&app, "eager"));
+    let answers = futures::future::join_all(asks).await;
+    let ids: std::collections::HashSet<String> = answers
+        .iter()
+        .map(|a| a["room"]["_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 1, "{answers:?}");
+    assert_eq!(app.count("rocketchat_room", doc! {}).await, 1);
+    assert_eq!(app.count("rocketchat_livechat_inquiry", doc! {}).await, 1);
+    assert_eq!(app.count("switchboard_assignments", doc! {}).await, 1);
+    assert_eq!(app.open_per_agent().await.get(&ann), Some(&1));
+}
+
+#[tokio::test]
+async fn a_waiting_room_gets_its_agent_when_one_becomes_available() {
+    let app = spawn_app_with(|s| s.routing.queue_interval_ms = 0).await;
+    let (ann, ann_creds) = app.available_agent("ann").await;
+    app.set_livechat_status(&ann_creds, "not-available").await;
+    let sales = department(&app, "sales", &[(&ann, None, None)]).await;
+    register(&app, "patient", Some(&sales)).await;
+    let waiting = room(&app, "patient").await["room"].clone();
+    assert!(waiting.get("servedBy").is_none(), "{waiting:?}");
+    let rid = waiting["_id"].as_str().unwrap();
+    // Ann comes back: the engine places the waiting chat, and the same
+    // code path writes the room's servedBy.
+    app.set_livechat_status(&ann_creds, "available").await;
+    let stored = app.stored("rocketchat_room", rid).await.unwrap();
+    assert_eq!(
+        stored
+            .get_document("servedBy")
+            .unwrap()
+            .get_str("_id")
+            .unwrap(),
+        ann
+    );
+    assert_eq!(
+        app.count(
+            "rocketchat_livechat_inquiry",
+            doc! {"rid": rid, "status": "taken"}
+        )
+        .await,
+        1
+    );
+    let again = room(&app, "patient").await;
+    assert_eq!(again["room"]["servedBy"]["username"], "ann");
+}
