@@ -97,12 +97,22 @@ impl Livechat {
         department: Option<&str>,
     ) -> Result<ConfigView, Error> {
         let settings = self.workspace.snapshot().await?;
+        if !settings.flag(LIVECHAT_ENABLED) {
+            // Rocket.Chat answers nothing else while livechat is off.
+            return Ok(ConfigView {
+                settings,
+                departments: Vec::new(),
+                online: false,
+                guest: None,
+                room: None,
+                agent: None,
+            });
+        }
         let departments = self.store.departments().list_public().await?;
-        let online = settings.flag(LIVECHAT_ENABLED)
-            && match department.filter(|d| !d.is_empty()) {
-                Some(d) => self.store.department_agents().any_available(d).await?,
-                None => self.store.users().any_agent_available().await?,
-            };
+        let online = match department.filter(|d| !d.is_empty()) {
+            Some(d) => self.store.department_agents().any_available(d).await?,
+            None => self.store.users().any_agent_available().await?,
+        };
         let guest = match token.filter(|t| !t.is_empty()) {
             Some(t) => self.store.visitors().find_by_token(t).await?,
             None => None,

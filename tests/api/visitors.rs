@@ -444,6 +444,17 @@ async fn the_config_answers_what_the_widget_reads() {
     assert_eq!(a.status, 200, "{:?}", a.body);
     let (_, body) = public(&app, Method::GET, "/api/v1/livechat/config", None).await;
     assert_eq!(body["config"]["theme"]["title"], "Help desk");
+    // Livechat off: Rocket.Chat's config says only that.
+    let a = app
+        .post(
+            "/api/v1/settings/Livechat_enabled",
+            &app.admin,
+            json!({"value": false}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
+    let (_, body) = public(&app, Method::GET, "/api/v1/livechat/config", None).await;
+    assert_eq!(body, json!({"config": {"enabled": false}, "success": true}));
 }
 
 #[tokio::test]

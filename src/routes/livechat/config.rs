@@ -22,6 +22,9 @@ pub struct ConfigQuery {
 /// field for field, then the visitor's own state.
 fn config_json(c: &ConfigView) -> Value {
     let s = &c.settings;
+    if !s.flag("Livechat_enabled") {
+        return json!({"enabled": false});
+    }
     let limit = if s.flag("Livechat_enable_message_character_limit") {
         match s.int("Livechat_message_character_limit") {
             0 => json!(s.int("Message_MaxAllowedSize")),
