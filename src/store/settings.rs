@@ -103,20 +103,26 @@ impl Settings {
     /// `initial` (Rocket.Chat's default unless a configuration key gives
     /// another first value). An existing document is never overwritten.
     pub async fn seed(&self, initial: impl Fn(&Definition) -> Value) -> Result<(), Error> {
-        for d in DEFINITIONS {
-            let insert = seed_document(d, &initial(d))?;
-            let result = self
-                .coll
-                .update_one(doc! {"_id": d.id}, doc! {"$setOnInsert": insert})
-                .upsert(true)
-                .await;
-            match result {
-                Ok(_) => {}
-                Err(e) if is_duplicate_key(&e) => {}
-                Err(e) => return Err(e.into()),
-            }
+        // Two commands however many settings: read which exist, insert the
+        // others (another instance seeding at once only causes duplicate
+        // keys, which leave its documents as they are).
+        let ids: Vec<&str> = DEFINITIONS.iter().map(|d| d.id).collect();
+        let present = super::ids_in(&self.coll, doc! {"_id": {"$in": &ids}}).await?;
+        let mut missing = Vec::new();
+        for d in DEFINITIONS.iter().filter(|d| !present.contains(d.id)) {
+            let mut document = seed_document(d, &initial(d))?;
+            document.insert("_id", d.id);
+            missing.push(document);
         }
-        Ok(())
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let raw: Collection<Document> = self.coll.clone_with_type();
+        match raw.insert_many(missing).ordered(false).await {
+            Ok(_) => Ok(()),
+            Err(e) if is_duplicate_key(&e) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// The setting with this id, unless hidden.

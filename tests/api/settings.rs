@@ -182,3 +182,16 @@ async fn create(app: &crate::helpers::TestApp, name: &str) -> String {
     assert_eq!(a.status, 200, "{:?}", a.body);
     a.body["department"]["_id"].as_str().unwrap().to_string()
 }
+
+#[tokio::test]
+async fn instances_starting_together_seed_each_setting_once() {
+    let db = crate::helpers::fresh_db_name();
+    let (one, two) = tokio::join!(
+        spawn_instance(test_settings(&db)),
+        spawn_instance(test_settings(&db))
+    );
+    let seeded = one.count("rocketchat_settings", doc! {}).await;
+    assert!(seeded >= 30, "{seeded}");
+    let a = two.get("/api/v1/settings/Livechat_title", &two.admin).await;
+    assert_eq!(a.body["value"], "Rocket.Chat");
+}
