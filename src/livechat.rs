@@ -276,61 +276,58 @@ impl Livechat {
         if let Some(room) = existing {
             return Ok((self.view(room).await?, false));
         }
+        // Route first, then create the room the decision names: the
+        // engine keeps one live assignment per visitor, so concurrent asks
+        // all land on the same room id and no losing room is ever stored.
         let rid = rid
             .map(str::to_string)
             .unwrap_or_else(crate::domain::id::new_id);
-        let room = rooms
-            .create(&rid, &visitor, visitor.department.as_deref())
-            .await?;
         let request = RouteRequest {
             visitor_token: visitor.token.clone(),
             department_id: visitor.department.clone(),
             room_id: Some(rid.clone()),
             record_queued: true,
         };
-        let routed = match self.distribution.route(request).await {
-            Ok(r) => r,
-            Err(e) => {
-                let _ = rooms.discard(&rid).await;
-                return Err(e);
+        let assignments = self.store.assignments();
+        let (assignment, new) = match self.distribution.route(request).await? {
+            Routed::New(a) => (a, true),
+            Routed::Existing(a) if a.room_id.is_none() => {
+                // Routed by `agent.next` before the visitor opened a room.
+                let id = a.id.clone();
+                (assignments.attach_room(&id, &rid).await?.unwrap_or(a), true)
             }
-        };
-        let assignment = match routed {
-            Routed::New(a) => a,
-            Routed::Existing(a) => match a.room_id.clone() {
-                Some(other) if other != rid => {
-                    // Another request opened the visitor's room first.
-                    rooms.discard(&rid).await?;
-                    let room = rooms.find(&other).await?.ok_or_else(invalid_room)?;
-                    return Ok((self.view(room).await?, false));
-                }
-                Some(_) => a,
-                None => {
-                    let a = self
-                        .store
-                        .assignments()
-                        .attach_room(&a.id, &rid)
-                        .await?
-                        .unwrap_or(a);
-                    self.distribution.publish_room(&a).await;
-                    a
-                }
-            },
+            Routed::Existing(a) => (a, false),
             Routed::NoAgent => {
                 return Err(Error::Unexpected(anyhow::anyhow!(
                     "a queued room was not recorded"
                 )));
             }
         };
-        let room = rooms.find(&rid).await?.unwrap_or(room);
-        let queue_position = self.store.assignments().queue_position(&assignment).await?;
+        let room_id = assignment.room_id.clone().unwrap_or(rid);
+        let department = assignment
+            .requested_department_id
+            .clone()
+            .or(visitor.department.clone());
+        let room = rooms
+            .create(&room_id, &visitor, department.as_deref())
+            .await?;
+        // The engine published the decision before the room existed: read
+        // the assignment as it is now (the queue may have placed it since)
+        // and write it onto the room.
+        let assignment = assignments
+            .find(&assignment.id)
+            .await?
+            .unwrap_or(assignment);
+        self.distribution.publish_room(&assignment).await;
+        let room = rooms.find(&room_id).await?.unwrap_or(room);
+        let queue_position = assignments.queue_position(&assignment).await?;
         Ok((
             RoomView {
                 room,
                 assignment: Some(assignment),
                 queue_position,
             },
-            true,
+            new,
         ))
     }
 

@@ -142,7 +142,9 @@ impl Rooms {
     }
 
     /// Creates a visitor's open room and its inquiry (`queued` until its
-    /// assignment is published).
+    /// assignment is published), unless a room with this id exists: then
+    /// nothing is written (several requests may create the room of one
+    /// routed chat). Answers the room as stored.
     pub async fn create(
         &self,
         id: &str,
@@ -177,7 +179,16 @@ impl Rooms {
                 "source": {"type": "widget"}, "queuedAt": at, "_updatedAt": at,
             },
         };
-        self.coll.insert_one(&room).await?;
+        match self.coll.insert_one(&room).await {
+            Ok(_) => {}
+            Err(e) if super::is_duplicate_key(&e) => {
+                return self
+                    .find(id)
+                    .await?
+                    .ok_or_else(|| Error::Unexpected(anyhow::anyhow!("room {id} vanished")));
+            }
+            Err(e) => return Err(e.into()),
+        }
         let mut inquiry = doc! {
             "_id": crate::domain::id::new_id(), "rid": id, "name": room.fname.clone(),
             "ts": at, "message": "", "status": "queued", "t": "l",
@@ -207,14 +218,6 @@ impl Rooms {
             .sort(doc! {"ts": -1})
             .await?
             .map(Into::into))
-    }
-
-    /// Removes a room that lost the race to be the visitor's one open
-    /// room, with its inquiry.
-    pub async fn discard(&self, id: &str) -> Result<(), Error> {
-        self.coll.delete_one(doc! {"_id": id}).await?;
-        self.inquiries.delete_many(doc! {"rid": id}).await?;
-        Ok(())
     }
 
     /// Removes every room of a visitor, with their inquiries (Rocket.Chat's
