@@ -25,6 +25,7 @@ env -i PATH="$PATH" MONGO_URL="$mongo_url" PORT="$port" BIND_IP=127.0.0.1 \
   ADMIN_USERNAME=fuzz-admin ADMIN_PASS=fuzz-password ADMIN_EMAIL=fuzz@example.com \
   SWITCHBOARD_METRICS__TOKEN=fuzz-metrics SWITCHBOARD_LOG__FORMAT=json RUST_LOG=warn \
   SWITCHBOARD_RATE_LIMIT__LOGIN_PER_MINUTE=0 SWITCHBOARD_RATE_LIMIT__AGENT_NEXT_PER_MINUTE=0 \
+  SWITCHBOARD_RATE_LIMIT__LIVECHAT_PER_MINUTE=0 \
   target/debug/switchboard >"$log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true' EXIT

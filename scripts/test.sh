@@ -10,6 +10,18 @@ if [[ ! -x /usr/bin/chromium ]]; then
   apt-get -o DPkg::Lock::Timeout=300 update -qq
   apt-get -o DPkg::Lock::Timeout=300 install -y -qq chromium >/dev/null
 fi
+# The livechat widget journey drives Rocket.Chat's widget, pinned in
+# tests/widget/package-lock.json, with playwright-core (no browser download).
+if ! command -v npm >/dev/null; then
+  echo "test: installing node and npm" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get -o DPkg::Lock::Timeout=300 update -qq
+  apt-get -o DPkg::Lock::Timeout=300 install -y -qq nodejs npm >/dev/null
+fi
+if [[ ! -d tests/widget/node_modules ]] || [[ tests/widget/package-lock.json -nt tests/widget/node_modules ]]; then
+  echo "test: installing the livechat widget (npm ci)" >&2
+  (cd tests/widget && npm ci --no-audit --no-fund --loglevel=error)
+fi
 # shellcheck source=scripts/local-db.sh
 source scripts/local-db.sh
 if [[ -z "${MONGO_URL:-}" ]]; then

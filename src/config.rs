@@ -84,6 +84,9 @@ pub struct RateLimitSettings {
     pub login_per_minute: u32,
     /// Public routing calls (`GET /api/v1/livechat/agent.next/:token`) per client address.
     pub agent_next_per_minute: u32,
+    /// The widget's public calls (visitor, room, messages, config) per client
+    /// address.
+    pub livechat_per_minute: u32,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]

@@ -41,6 +41,10 @@ pub enum Error {
     },
     #[error("{0}")]
     NotFound(String),
+    /// A 403 whose `error` is this text (Rocket.Chat's bare
+    /// `API.v1.unauthorized()` answers `unauthorized`).
+    #[error("{0}")]
+    Refused(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("{0}")]
@@ -98,6 +102,25 @@ impl Error {
     }
 }
 
+impl Error {
+    /// A 400 with `details` (the field a client should fix); other errors
+    /// are kept as they are.
+    pub fn with_details(self, value: Value) -> Error {
+        match self {
+            Error::BadRequest {
+                message,
+                error_type,
+                ..
+            } => Error::BadRequest {
+                message,
+                error_type,
+                details: Some(value),
+            },
+            other => other,
+        }
+    }
+}
+
 /// Rocket.Chat's wording of the errors the registry answers, in one place.
 impl Error {
     pub fn department_not_found() -> Error {
@@ -137,8 +160,13 @@ impl From<SaveRefusal> for Error {
 
 impl From<ValidationError> for Error {
     fn from(e: ValidationError) -> Self {
+        // A missing key answers the text Rocket.Chat's clients (and its own
+        // tests) read; the field stays in `details`.
+        let message = e
+            .match_error_text()
+            .unwrap_or_else(|| format!("{} [invalid-params]", e));
         Error::BadRequest {
-            message: format!("{} [invalid-params]", e),
+            message,
             error_type: Some("invalid-params".into()),
             details: Some(json!({ "field": e.field, "rule": e.rule })),
         }
@@ -164,6 +192,7 @@ impl ResponseError for Error {
             Error::Forbidden => StatusCode::FORBIDDEN,
             Error::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::Refused(_) => StatusCode::FORBIDDEN,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -196,7 +225,10 @@ impl ResponseError for Error {
                 }
                 body
             }
-            Error::NotFound(m) | Error::UnsupportedMediaType(m) | Error::PayloadTooLarge(m) => {
+            Error::NotFound(m)
+            | Error::Refused(m)
+            | Error::UnsupportedMediaType(m)
+            | Error::PayloadTooLarge(m) => {
                 json!({"success": false, "error": m})
             }
             Error::MethodNotAllowed { allowed } => json!({

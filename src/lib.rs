@@ -17,6 +17,8 @@ pub mod error;
 pub mod http;
 /// Rate limits shared by every instance.
 pub mod limits;
+/// The livechat widget's visitor side: registration, rooms, messages.
+pub mod livechat;
 /// The OpenAPI document, built from the route table.
 pub mod openapi;
 /// Every endpoint, as data: served and documented from one table.
@@ -31,3 +33,5 @@ pub mod state;
 pub mod store;
 /// Logs, request ids and metrics.
 pub mod telemetry;
+/// Rocket.Chat's workspace settings, cached and shared by every instance.
+pub mod workspace;

@@ -46,6 +46,8 @@ pub struct Limits {
     /// Public routing calls (`GET /api/v1/livechat/agent.next/{token}`)
     /// per client address.
     pub agent_next: SharedLimiter,
+    /// The widget's other public calls per client address.
+    pub livechat: SharedLimiter,
 }
 
 impl Limits {
@@ -53,6 +55,7 @@ impl Limits {
         Limits {
             login: SharedLimiter::per_minute("login", settings.login_per_minute),
             agent_next: SharedLimiter::per_minute("agent.next", settings.agent_next_per_minute),
+            livechat: SharedLimiter::per_minute("livechat", settings.livechat_per_minute),
         }
     }
 }

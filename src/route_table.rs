@@ -11,9 +11,10 @@ use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::openapi::schema::Schema;
 
 use crate::http::bounds;
-use crate::routes::departments::{agents, archive, config, create, lookup, read, update};
+use crate::routes::departments::{agents, archive, create, lookup, read, update};
+use crate::routes::livechat::{config, messages, rooms, visitors};
 use crate::routes::{
-    assignments, auth, auto_distribution, health, livechat_users, ops, permissions, users,
+    assignments, auth, auto_distribution, health, livechat_users, ops, permissions, settings, users,
 };
 
 /// One registered endpoint. The table is data so that the OpenAPI document
@@ -93,6 +94,9 @@ pub fn route_table() -> Vec<Route> {
         route!(POST, "/api/v1/users.create", users::create),
         route!(POST, "/api/v1/users.setStatus", users::set_status),
         route!(GET, "/api/v1/permissions.listAll", permissions::list_all),
+        route!(GET, "/api/v1/settings.public", settings::public),
+        route!(GET, "/api/v1/settings/{_id}", settings::get),
+        route!(POST, "/api/v1/settings/{_id}", settings::set),
         route!(POST, "/api/v1/permissions.update", permissions::update),
         route!(POST, "/api/v1/livechat/agent.status", livechat_users::agent_status),
         route!(GET, "/api/v1/livechat/config", config::config),
@@ -120,6 +124,16 @@ pub fn route_table() -> Vec<Route> {
         route!(GET, "/api/v1/livechat/users/{type}/{_id}", livechat_users::get),
         route!(DELETE, "/api/v1/livechat/users/{type}/{_id}", livechat_users::remove),
         route!(GET, "/api/v1/livechat/agent.next/{token}", assignments::agent_next),
+        route!(POST, "/api/v1/livechat/visitor", visitors::register),
+        route!(POST, "/api/v1/livechat/visitor.status", visitors::status),
+        route!(GET, "/api/v1/livechat/visitor/{token}", visitors::get),
+        route!(DELETE, "/api/v1/livechat/visitor/{token}", visitors::remove),
+        route!(POST, "/api/v1/livechat/page.visited", visitors::page_visited),
+        route!(GET, "/api/v1/livechat/room", rooms::room),
+        route!(POST, "/api/v1/livechat/room.close", rooms::close),
+        route!(GET, "/api/v1/livechat/agent.info/{rid}/{token}", rooms::agent_info),
+        route!(POST, "/api/v1/livechat/message", messages::send),
+        route!(GET, "/api/v1/livechat/messages.history/{rid}", messages::history),
         route!(GET, "/api/v1/livechat/assignments", assignments::list),
         route!(POST, "/api/v1/livechat/assignments", assignments::create),
         route!(GET, "/api/v1/livechat/assignments/{_id}", assignments::get),

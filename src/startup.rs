@@ -20,10 +20,12 @@ use crate::domain::permission::DEFAULT_GRANTS;
 use crate::error::Error;
 use crate::http::{bounds, extract};
 use crate::limits::Limits;
+use crate::livechat::Livechat;
 use crate::route_table::route_table;
 use crate::state::AppState;
 use crate::store::{self, Store};
 use crate::telemetry::{self, metrics};
+use crate::workspace::Workspace;
 
 pub struct Application {
     port: u16,
@@ -105,7 +107,10 @@ async fn prepare_database(store: &Store, settings: &Settings) {
         if let Some(admin) = settings.bootstrap_admin() {
             bootstrap_admin(store, admin).await?;
         }
-        Ok(())
+        store
+            .settings()
+            .seed(|d| Workspace::initial_value(settings, d))
+            .await
     }
     // Bounded like a request, so a database that accepts connections but
     // never answers cannot hold the listener back.
@@ -148,8 +153,11 @@ fn run(
     let grace = settings.http.shutdown_grace_seconds;
     let cors_origins = settings.http.cors_origins.clone();
     let limits = Limits::new(&settings.rate_limit);
+    let workspace = Workspace::new(store.clone(), &settings);
     let state = web::Data::new(AppState {
         access: Access::new(store.clone()),
+        livechat: Livechat::new(store.clone(), distribution.clone(), workspace.clone()),
+        workspace,
         store,
         settings,
         limits,

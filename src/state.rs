@@ -5,7 +5,9 @@ use crate::auth::access::Access;
 use crate::config::Settings;
 use crate::distribution::Distribution;
 use crate::limits::Limits;
+use crate::livechat::Livechat;
 use crate::store::Store;
+use crate::workspace::Workspace;
 
 pub struct AppState {
     pub store: Store,
@@ -15,4 +17,8 @@ pub struct AppState {
     pub distribution: Distribution,
     /// The OpenAPI document, built once at start-up and served as is.
     pub api_document: actix_web::web::Bytes,
+    /// Rocket.Chat's workspace settings (cached).
+    pub workspace: Workspace,
+    /// The widget's visitor side: registration, rooms, messages.
+    pub livechat: Livechat,
 }

@@ -164,6 +164,9 @@ impl Distribution {
             };
         let decision = tokio::spawn(commands::counted(async move {
             let routed = engine.decide(request, deadline).await;
+            if let Ok(Routed::New(a) | Routed::Existing(a)) = &routed {
+                engine.publish_room(a).await;
+            }
             drop(turn);
             routed
         }));
@@ -194,12 +197,27 @@ impl Distribution {
                 .await?
                 .filter(|a| a.status != Status::Abandoned));
         };
+        self.publish_room(&closed).await;
         let policies = self.policies().await?;
         self.release_closed(&closed, &policies).await?;
         if closed.agent_id.is_some() {
             self.drain_after_close(&closed, &policies).await;
         }
         Ok(Some(closed))
+    }
+
+    /// Writes a livechat room's routing fields (`servedBy`, its inquiry)
+    /// from its assignment as just recorded — after a decision, a placement
+    /// from the queue and a close alike — so the room never says other than
+    /// its assignment. A failure is logged: Switchboard's own answers read
+    /// the assignment, and the next publication writes the room again.
+    pub async fn publish_room(&self, a: &Assignment) {
+        if a.room_id.is_none() {
+            return;
+        }
+        if let Err(e) = self.store.rooms().publish(a).await {
+            tracing::warn!(error = %error_chain_fmt(&e), room = ?a.room_id, "publishing a room's routing state failed");
+        }
     }
 
     /// Frees the slot a closed chat held, once, and says so on its record.

@@ -84,6 +84,7 @@ impl Distribution {
         match assignments.serve_locked(&locked, served).await {
             Ok(Some(doc)) => {
                 metrics::record_routing_decision(chosen.method.as_str(), "dequeued");
+                self.publish_room(&doc).await;
                 Ok(Next::Served(Box::new(doc)))
             }
             Ok(None) => {

@@ -12,7 +12,9 @@ pub mod listing;
 pub mod pagination;
 pub mod permission;
 pub mod routing;
+pub mod setting;
 pub mod user;
 pub mod validation;
+pub mod visitor;
 
 pub use validation::ValidationError;

@@ -18,6 +18,8 @@ pub const MANAGE_MANAGERS: Permission = "manage-livechat-managers";
 pub const CREATE_USER: Permission = "create-user";
 pub const EDIT_OTHER_USER_INFO: Permission = "edit-other-user-info";
 pub const ACCESS_PERMISSIONS: Permission = "access-permissions";
+pub const VIEW_PRIVILEGED_SETTING: Permission = "view-privileged-setting";
+pub const EDIT_PRIVILEGED_SETTING: Permission = "edit-privileged-setting";
 
 /// Rocket.Chat's default grants. Seeded at start-up only where the
 /// permission document is missing: an operator's change is never undone.
@@ -49,4 +51,6 @@ pub const DEFAULT_GRANTS: &[(Permission, &[&str])] = &[
     (CREATE_USER, &[ROLE_ADMIN]),
     (EDIT_OTHER_USER_INFO, &[ROLE_ADMIN]),
     (ACCESS_PERMISSIONS, &[ROLE_ADMIN]),
+    (VIEW_PRIVILEGED_SETTING, &[ROLE_ADMIN]),
+    (EDIT_PRIVILEGED_SETTING, &[ROLE_ADMIN]),
 ];

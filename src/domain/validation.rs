@@ -24,6 +24,19 @@ impl ValidationError {
         }
     }
 
+    /// For a missing key: Meteor's `check()` text that Rocket.Chat's
+    /// clients read, `Match error: Missing key 'agentId' in field upsert[0]`
+    /// (or without ` in field …` at the top level).
+    pub fn match_error_text(&self) -> Option<String> {
+        if self.rule != "required" || self.message != "is required" || self.field.is_empty() {
+            return None;
+        }
+        Some(match self.field.rsplit_once('.') {
+            Some((parent, key)) => format!("Match error: Missing key '{key}' in field {parent}"),
+            None => format!("Match error: Missing key '{}'", self.field),
+        })
+    }
+
     /// Prefixes the field with its parent, e.g. `name` → `department.name`.
     pub fn within(mut self, parent: &str) -> Self {
         self.field = if self.field.is_empty() {
@@ -112,3 +125,24 @@ impl fmt::Display for ValidationError {
 }
 
 impl std::error::Error for ValidationError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_key_reads_as_meteors_match_error() {
+        let top = ValidationError::new("upsert", "required", "is required");
+        assert_eq!(
+            top.match_error_text().unwrap(),
+            "Match error: Missing key 'upsert'"
+        );
+        let nested = ValidationError::new("upsert[0].agentId", "required", "is required");
+        assert_eq!(
+            nested.match_error_text().unwrap(),
+            "Match error: Missing key 'agentId' in field upsert[0]"
+        );
+        let other = ValidationError::new("msg", "required", "must not be empty");
+        assert_eq!(other.match_error_text(), None);
+    }
+}

@@ -204,6 +204,11 @@ pub(super) fn indexes() -> Vec<IndexModel> {
             .keys(doc! {"status": 1, "createdAt": -1})
             .build(),
         IndexModel::builder().keys(doc! {"createdAt": -1}).build(),
+        // A livechat room's assignment (its routing state).
+        IndexModel::builder()
+            .keys(doc! {"roomId": 1, "createdAt": -1})
+            .options(IndexOptions::builder().sparse(true).build())
+            .build(),
         // Closes the repair must finish (few, and only for a moment).
         IndexModel::builder()
             .keys(doc! {"releasing": 1, "closedAt": 1})
@@ -328,6 +333,29 @@ impl Assignments {
             .find_one(doc! {"visitorToken": token, "status": {"$in": [OPEN, QUEUED]}})
             .await?
             .map(Into::into))
+    }
+
+    /// The newest assignment of a livechat room (abandoned decisions
+    /// excluded): the room's routing state.
+    pub async fn of_room(&self, room_id: &str) -> Result<Option<Assignment>, Error> {
+        Ok(self
+            .coll
+            .find_one(doc! {"roomId": room_id, "status": {"$ne": ABANDONED}})
+            .sort(doc! {"createdAt": -1})
+            .await?
+            .map(Into::into))
+    }
+
+    /// Gives a live assignment that has no room yet (routed by
+    /// `agent.next`) the room the visitor now opened; answers it as it is.
+    pub async fn attach_room(&self, id: &str, room_id: &str) -> Result<Option<Assignment>, Error> {
+        self.coll
+            .update_one(
+                doc! {"_id": id, "roomId": {"$exists": false}},
+                doc! {"$set": {"roomId": room_id}},
+            )
+            .await?;
+        self.find(id).await
     }
 
     /// The visitor's most recent assignment that had an agent.

@@ -2,7 +2,7 @@
 //! and agents, with Rocket.Chat's `count` and `order` routing fields.
 
 use futures::TryStreamExt;
-use mongodb::bson::{self, doc};
+use mongodb::bson::{self, Document, doc};
 use mongodb::options::IndexOptions;
 use mongodb::{Collection, IndexModel};
 use serde::{Deserialize, Serialize};
@@ -104,6 +104,18 @@ impl DepartmentAgents {
             .try_collect()
             .await?;
         Ok((links.into_iter().map(AgentLink::from).collect(), total))
+    }
+
+    /// Whether any agent of the department is available to take chats
+    /// (Rocket.Chat's `online(department)` for the widget).
+    pub async fn any_available(&self, department_id: &str) -> Result<bool, Error> {
+        Ok(self
+            .coll
+            .clone_with_type::<Document>()
+            .find_one(doc! {"departmentId": department_id, "eligible": true})
+            .projection(doc! {"_id": 1})
+            .await?
+            .is_some())
     }
 
     /// Every link of the department, by username.

@@ -16,15 +16,19 @@ pub mod department_agents;
 mod department_save;
 pub mod departments;
 mod json;
+pub mod messages;
 pub mod num;
 pub mod permissions;
 mod presence;
 pub mod rate_limits;
 pub mod roles;
+pub mod rooms;
 pub mod routing;
 pub mod routing_fields;
+pub mod settings;
 mod transaction;
 pub mod users;
+pub mod visitors;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU8;
@@ -150,6 +154,11 @@ impl Store {
         create_indexes(&self.department_agents().coll, routing::link_indexes()).await?;
         create_indexes(&self.users().coll, routing::user_indexes()).await?;
         create_indexes(&self.assignments().coll, assignments::indexes()).await?;
+        create_indexes(&self.visitors().coll, visitors::indexes()).await?;
+        let any = |name| self.collection::<mongodb::bson::Document>(name);
+        create_indexes(&any(rooms::COLLECTION), rooms::indexes()).await?;
+        create_indexes(&any(rooms::INQUIRIES), rooms::inquiry_indexes()).await?;
+        create_indexes(&any(messages::COLLECTION), messages::indexes()).await?;
         create_indexes(
             &self.collection::<mongodb::bson::Document>(rate_limits::COLLECTION),
             rate_limits::indexes(),
@@ -184,6 +193,22 @@ impl Store {
 
     pub fn rate_limits(&self) -> rate_limits::RateLimits {
         rate_limits::RateLimits::new(self)
+    }
+
+    pub fn visitors(&self) -> visitors::Visitors {
+        visitors::Visitors::new(self)
+    }
+
+    pub fn rooms(&self) -> rooms::Rooms {
+        rooms::Rooms::new(self)
+    }
+
+    pub fn messages(&self) -> messages::Messages {
+        messages::Messages::new(self)
+    }
+
+    pub fn settings(&self) -> settings::Settings {
+        settings::Settings::new(self)
     }
 
     pub fn roles(&self) -> roles::Roles {

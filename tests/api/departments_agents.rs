@@ -96,11 +96,14 @@ async fn posting_agents_errors_match_rocketchat_and_write_nothing() {
     assert_bad_request(&a, "Department not found [error-department-not-found]");
     let id = app.department_id("D", json!([])).await;
     let path = format!("{BASE}/{id}/agents");
-    assert_bad_request(&app.post(&path, &app.admin, json!({})).await, "upsert");
+    assert_bad_request(
+        &app.post(&path, &app.admin, json!({})).await,
+        "Match error: Missing key 'upsert'",
+    );
     assert_bad_request(
         &app.post(&path, &app.admin, json!({"upsert": [{}], "remove": []}))
             .await,
-        "upsert[0].agentId",
+        "Match error: Missing key 'agentId' in field upsert[0]",
     );
     assert_bad_request(
         &app.post(

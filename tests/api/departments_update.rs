@@ -54,11 +54,11 @@ async fn put_validates_everything_before_writing() {
         ),
         (
             json!({"department": department_body("Renamed"), "agents": [{"notAValidKey": "string"}]}),
-            "agents[0].agentId",
+            "Missing key 'agentId' in field agents[0]",
         ),
         (
             json!({"department": department_body("Renamed"), "agents": [{"upsert": [{"notAValidKey": "string"}]}]}),
-            "agents[0].agentId",
+            "Missing key 'agentId' in field agents[0]",
         ),
         (
             json!({"department": department_body("Renamed"), "agents": [{"agentId": "ghost"}]}),

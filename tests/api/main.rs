@@ -23,5 +23,8 @@ mod presence;
 mod queue;
 mod routing;
 mod routing_scale;
+mod settings;
 mod startup;
 mod users;
+mod visitors;
+mod widget;

@@ -5,7 +5,6 @@
 
 pub mod agents;
 pub mod archive;
-pub mod config;
 pub mod create;
 pub mod lookup;
 pub mod read;

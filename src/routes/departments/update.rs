@@ -66,7 +66,10 @@ pub async fn remove(
     caller
         .require_any(&[MANAGE_DEPARTMENTS, REMOVE_DEPARTMENT])
         .await?;
-    if !state.settings.departments.removal_enabled {
+    // The setting wins over `departments.removal_enabled`, which only
+    // seeds it (see `crate::workspace`).
+    let removal = crate::domain::setting::DEPARTMENT_REMOVAL;
+    if !state.workspace.flag(removal).await? {
         return Err(Error::code("error-department-removal-disabled"));
     }
     if !state.store.delete_department(&id).await? {
