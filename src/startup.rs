@@ -19,7 +19,8 @@ use crate::error::Error;
 use crate::limits::{self, Limits};
 use crate::routes::departments::{agents, archive, config, create, lookup, read, update};
 use crate::routes::{
-    assignments, auth, auto_distribution, extract, health, livechat_users, ops, permissions, users,
+    assignments, auth, auto_distribution, extract, health, inquiries, livechat_users, ops,
+    permissions, queue, users,
 };
 use crate::state::AppState;
 use crate::store::Store;
@@ -133,6 +134,11 @@ pub fn route_table() -> Vec<Route> {
         route!(POST, "/api/v1/livechat/assignments", assignments::create),
         route!(GET, "/api/v1/livechat/assignments/{_id}", assignments::get),
         route!(POST, "/api/v1/livechat/assignments/{_id}/close", assignments::close),
+        route!(GET, "/api/v1/livechat/queue", queue::list),
+        route!(GET, "/api/v1/livechat/inquiries.list", inquiries::list),
+        route!(GET, "/api/v1/livechat/inquiries.queuedForUser", inquiries::queued_for_user),
+        route!(GET, "/api/v1/livechat/inquiries.getOne", inquiries::get_one),
+        route!(POST, "/api/v1/livechat/inquiries.take", inquiries::take),
     ]
 }
 

@@ -475,7 +475,7 @@ impl Distribution {
     /// `agentFull` flag changing (the agent has just filled up, or had
     /// been full before this release). With least-served everywhere and
     /// room to spare, a decision skips this write.
-    async fn publish_if_read(
+    pub(super) async fn publish_if_read(
         &self,
         policies: &Policies,
         agent_id: &str,

@@ -13,6 +13,7 @@
 
 mod decide;
 mod gate;
+mod manual;
 mod policies;
 mod presence;
 mod queue;
@@ -25,6 +26,7 @@ use moka::future::Cache;
 use tokio::time::Instant;
 
 pub use policies::{Policies, Policy};
+pub use queue::{QUEUE_SHOWN, WaitingQueue};
 pub use repair::Repaired;
 
 use crate::config::Settings;
@@ -127,9 +129,33 @@ impl Distribution {
         Ok(())
     }
 
-    /// A department changed through this instance.
+    /// A department changed through this instance: it applies here at
+    /// once, and since it may have gained room (an agent linked, a limit
+    /// raised, opened again), the chats that wait for it are placed. The
+    /// change has succeeded, so a failure to place them is left to the
+    /// sweep.
     pub async fn department_changed(&self, id: &str) {
         self.departments.invalidate(id).await;
+        match self.policies().await {
+            Ok(p) => self.drain_for_department(id, &p).await,
+            Err(e) => warn_undrained("a department changed", &e),
+        }
+    }
+
+    /// Links and unlinks a department's agents; a new link may place
+    /// waiting chats at once.
+    pub async fn save_department_agents(
+        &self,
+        id: &str,
+        upsert: &crate::domain::agent_link::AgentLinkSpecs,
+        remove: &[String],
+    ) -> Result<(), Error> {
+        let strict = self.settings.routing.strict_counts;
+        self.store
+            .update_department_agents(id, upsert, remove, strict)
+            .await?;
+        self.department_changed(id).await;
+        Ok(())
     }
 
     /// How long a decision may take before it gives up: inside the request

@@ -67,6 +67,13 @@ impl Policies {
                 .any(|d| d.method.is_some_and(by_load))
     }
 
+    /// Whether an agent at or over its limit may still take a waiting
+    /// chat by hand (Comm100's
+    /// `ifAgentCanManuallyAcceptChatsAfterReachingMaxChatsLimit`).
+    pub fn manual_over_limit(&self) -> bool {
+        self.config.manual_accept_over_limit
+    }
+
     /// Without a department: the global preference applies.
     pub fn last_chatted_preferred(&self) -> bool {
         self.config.last_chatted_preferred

@@ -22,6 +22,21 @@ use crate::telemetry::metrics;
 /// Most chats one drain places in one queue before it lets others go.
 const DRAIN_BATCH: usize = 100;
 
+/// One queue's waiting chats, oldest first.
+#[derive(Debug, Clone)]
+pub struct WaitingQueue {
+    /// `None`: chats that asked for no department.
+    pub department_id: Option<String>,
+    pub department_name: Option<String>,
+    /// How many wait in it.
+    pub total: u64,
+    /// The first of them, oldest first (at most [`QUEUE_SHOWN`]).
+    pub chats: Vec<Assignment>,
+}
+
+/// Most waiting chats one queue answers in the queue overview.
+pub const QUEUE_SHOWN: u64 = 100;
+
 /// What one attempt on a queue found.
 pub(super) enum Next {
     /// The oldest waiting chat now has an agent.
@@ -35,6 +50,41 @@ pub(super) enum Next {
 }
 
 impl Distribution {
+    /// Every queue with waiting chats (or only this department's), the
+    /// longest-waiting first.
+    pub async fn waiting_queues(
+        &self,
+        department_id: Option<&str>,
+    ) -> Result<Vec<WaitingQueue>, Error> {
+        let assignments = self.store.assignments();
+        let mut out = Vec::new();
+        for (scope, _) in assignments.queue_heads().await? {
+            let id = match &scope {
+                QueueScope::Department(d) => Some(d.clone()),
+                QueueScope::NoDepartment => None,
+            };
+            if department_id.is_some() && department_id != id.as_deref() {
+                continue;
+            }
+            let page = crate::domain::pagination::Page {
+                offset: 0,
+                count: QUEUE_SHOWN,
+            };
+            let (chats, total) = assignments.waiting(Some(&scope), page).await?;
+            let department_name = match &id {
+                Some(d) => self.department(d).await?.map(|r| r.name),
+                None => None,
+            };
+            out.push(WaitingQueue {
+                department_id: id,
+                department_name,
+                total,
+                chats,
+            });
+        }
+        Ok(out)
+    }
+
     /// Tries to place the oldest waiting chat of `scope` (or, with `only`,
     /// that one chat).
     pub(super) async fn serve_next(
@@ -152,18 +202,30 @@ impl Distribution {
         Ok(placed)
     }
 
-    /// After a close freed an agent: the queue of the department it served
-    /// in, then chats that asked for no department.
+    /// After a close freed an agent: every queue its room can serve.
     pub(super) async fn drain_after_close(&self, closed: &Assignment, policies: &Policies) {
-        let department = closed.department_id.clone().map(QueueScope::Department);
-        let scopes = department.into_iter().chain([QueueScope::NoDepartment]);
-        self.drain_after_change(scopes.collect(), "a close", policies)
+        if let Some(agent) = closed.agent_id.as_deref() {
+            let also = closed.department_id.clone();
+            self.drain_for_agent_and(agent, also, "a close", policies)
+                .await;
+        }
+    }
+
+    /// After an agent gained room: every queue it may serve — those of its
+    /// enabled departments, those that fall back to one of them, and chats
+    /// that asked for no department — the longest-waiting first.
+    pub(super) async fn drain_for_agent(&self, agent_id: &str, policies: &Policies) {
+        self.drain_for_agent_and(agent_id, None, "an agent gained room", policies)
             .await;
     }
 
-    /// After an agent gained room: the queues of its enabled departments,
-    /// then chats that asked for no department.
-    pub(super) async fn drain_for_agent(&self, agent_id: &str, policies: &Policies) {
+    async fn drain_for_agent_and(
+        &self,
+        agent_id: &str,
+        also: Option<String>,
+        change: &str,
+        policies: &Policies,
+    ) {
         if !policies.enabled() {
             return;
         }
@@ -174,14 +236,52 @@ impl Distribution {
             .await
         {
             Ok(links) => links,
-            Err(e) => return super::warn_undrained("an agent gained room", &e),
+            Err(e) => return super::warn_undrained(change, &e),
         };
-        let departments = links
-            .into_iter()
-            .map(|l| QueueScope::Department(l.department_id));
-        let scopes = departments.chain([QueueScope::NoDepartment]);
-        self.drain_after_change(scopes.collect(), "an agent gained room", policies)
+        let mut departments: Vec<String> = links.into_iter().map(|l| l.department_id).collect();
+        departments.extend(also);
+        self.drain_reaching(&departments, true, change, policies)
             .await;
+    }
+
+    /// A department gained room (an agent linked, a department opened):
+    /// its own queue and those that fall back to it.
+    pub(super) async fn drain_for_department(&self, department_id: &str, policies: &Policies) {
+        if !policies.enabled() {
+            return;
+        }
+        let departments = [department_id.to_string()];
+        self.drain_reaching(&departments, false, "a department gained room", policies)
+            .await;
+    }
+
+    /// Drains, longest-waiting head first, every queue that room in one of
+    /// `departments` can serve: a department's own queue and those whose
+    /// backup chain reaches it; with `no_department`, also chats that asked
+    /// for none.
+    async fn drain_reaching(
+        &self,
+        departments: &[String],
+        no_department: bool,
+        change: &str,
+        policies: &Policies,
+    ) {
+        let heads = match self.store.assignments().queue_heads().await {
+            Ok(heads) => heads,
+            Err(e) => return super::warn_undrained(change, &e),
+        };
+        let backups_of = |d: &str| policies.for_department(d).backups;
+        let scopes = heads
+            .into_iter()
+            .map(|(scope, _)| scope)
+            .filter(|scope| match scope {
+                QueueScope::Department(d) => {
+                    crate::domain::routing::reaches(d, departments, backups_of)
+                }
+                QueueScope::NoDepartment => no_department,
+            })
+            .collect();
+        self.drain_after_change(scopes, change, policies).await;
     }
 
     /// Drains these queues in order. The change that made room has

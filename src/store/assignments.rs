@@ -513,6 +513,87 @@ impl Assignments {
         Ok(scopes)
     }
 
+    /// Every queue that has waiting chats, with the time its oldest chat
+    /// arrived, oldest first: a drain that may serve several queues tries
+    /// the one that has waited longest first.
+    pub async fn queue_heads(
+        &self,
+    ) -> Result<Vec<(QueueScope, chrono::DateTime<chrono::Utc>)>, Error> {
+        let mut heads = Vec::new();
+        for scope in self.queued_scopes().await? {
+            let mut query = doc! {"status": QUEUED};
+            scope.narrow(&mut query);
+            if let Some(head) = self
+                .coll
+                .find_one(query)
+                .sort(doc! {"createdAt": 1})
+                .await?
+            {
+                heads.push((scope, head.created_at.to_chrono()));
+            }
+        }
+        heads.sort_by_key(|(_, at)| *at);
+        Ok(heads)
+    }
+
+    /// The waiting chats, oldest first, of one queue (or of all, with
+    /// `None`), a page at a time, with their total.
+    pub async fn waiting(
+        &self,
+        scope: Option<&QueueScope>,
+        page: Page,
+    ) -> Result<(Vec<Assignment>, u64), Error> {
+        let mut query = doc! {"status": QUEUED};
+        if let Some(scope) = scope {
+            scope.narrow(&mut query);
+        }
+        self.page_oldest_first(query, page).await
+    }
+
+    /// The waiting chats whose queue is one of these departments, or, with
+    /// `no_department`, asks for none: what one agent may take.
+    pub async fn waiting_in(
+        &self,
+        departments: &[String],
+        no_department: bool,
+        page: Page,
+    ) -> Result<(Vec<Assignment>, u64), Error> {
+        let mut either = vec![doc! {"requestedDepartmentId": {"$in": departments}}];
+        if no_department {
+            either.push(doc! {"requestedDepartmentId": {"$exists": false}});
+        }
+        self.page_oldest_first(doc! {"status": QUEUED, "$or": either}, page)
+            .await
+    }
+
+    async fn page_oldest_first(
+        &self,
+        query: Document,
+        page: Page,
+    ) -> Result<(Vec<Assignment>, u64), Error> {
+        let total = self.coll.count_documents(query.clone()).await?;
+        let found: Vec<AssignmentDoc> = self
+            .coll
+            .find(query)
+            .sort(doc! {"createdAt": 1})
+            .skip(page.offset)
+            .limit(page.count as i64)
+            .await?
+            .try_collect()
+            .await?;
+        Ok((found.into_iter().map(Into::into).collect(), total))
+    }
+
+    /// The live assignment of a room (its open or waiting chat).
+    pub async fn live_for_room(&self, room_id: &str) -> Result<Option<Assignment>, Error> {
+        Ok(self
+            .coll
+            .find_one(doc! {"roomId": room_id, "status": {"$ne": ABANDONED}})
+            .sort(doc! {"createdAt": -1})
+            .await?
+            .map(Into::into))
+    }
+
     pub async fn list(
         &self,
         filter: &AssignmentFilter,

@@ -16,6 +16,7 @@ mod faults;
 mod health;
 #[allow(dead_code)]
 mod helpers;
+mod inquiries;
 mod livechat_users;
 mod login;
 mod openapi;
@@ -23,6 +24,7 @@ mod operations;
 mod permissions;
 mod presence;
 mod queue;
+mod queue_events;
 mod routing;
 mod routing_scale;
 mod startup;
