@@ -75,6 +75,9 @@ pub struct RoutingSettings {
     pub repair_interval_ms: u64,
     pub repair_after_ms: u64,
     pub max_decisions: u32,
+    /// How long an offer waits for its agent before it counts as
+    /// declined; 0 = offers never time out.
+    pub offer_timeout_ms: u64,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]

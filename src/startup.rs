@@ -134,6 +134,8 @@ pub fn route_table() -> Vec<Route> {
         route!(POST, "/api/v1/livechat/assignments", assignments::create),
         route!(GET, "/api/v1/livechat/assignments/{_id}", assignments::get),
         route!(POST, "/api/v1/livechat/assignments/{_id}/close", assignments::close),
+        route!(POST, "/api/v1/livechat/assignments/{_id}/accept", assignments::accept),
+        route!(POST, "/api/v1/livechat/assignments/{_id}/decline", assignments::decline),
         route!(GET, "/api/v1/livechat/queue", queue::list),
         route!(GET, "/api/v1/livechat/inquiries.list", inquiries::list),
         route!(GET, "/api/v1/livechat/inquiries.queuedForUser", inquiries::queued_for_user),

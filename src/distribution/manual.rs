@@ -84,10 +84,13 @@ impl Distribution {
             department_id: department.clone(),
             method: "manual".to_string(),
             reason: format!("taken manually by {} from the queue", agent.username),
+            offered: false,
+            manual: true,
         };
         match self.store.assignments().serve_locked(&locked, served).await {
             Ok(Some(open)) => {
                 metrics::record_routing_decision("manual", "taken");
+                metrics::record_manual_take();
                 Ok(open)
             }
             Ok(None) => {

@@ -14,6 +14,7 @@
 mod decide;
 mod gate;
 mod manual;
+mod offers;
 mod policies;
 mod presence;
 mod queue;
@@ -47,6 +48,7 @@ pub struct RouteRequest {
     pub room_id: Option<String>,
     /// Whether a decision that found no agent is stored as `queued`.
     pub record_queued: bool,
+    pub channel: crate::domain::assignment::Channel,
 }
 
 /// The answer: a new decision, or the visitor's live (open or queued)
@@ -274,12 +276,14 @@ impl Distribution {
     }
 
     /// Starts this instance's background work: the periodic sweep of the
-    /// waiting queue (`routing.queue_interval_ms`) and the repair
-    /// (`routing.repair_interval_ms`). Aborting the handle stops both.
+    /// waiting queue (`routing.queue_interval_ms`), the repair
+    /// (`routing.repair_interval_ms`) and the time-out of unanswered offers
+    /// (`routing.offer_timeout_ms`). Aborting the handle stops them all.
     pub fn spawn_background(&self) -> tokio::task::JoinHandle<()> {
         let sweep = self.settings.routing.queue_interval_ms;
         let repair = self.settings.routing.repair_interval_ms;
-        let (sweeper, repairer) = (self.clone(), self.clone());
+        let offer_timeout = self.settings.routing.offer_timeout_ms;
+        let (sweeper, repairer, expirer) = (self.clone(), self.clone(), self.clone());
         tokio::spawn(async move {
             let sweeping = async move {
                 if sweep == 0 {
@@ -315,7 +319,26 @@ impl Distribution {
                     }
                 }
             };
-            tokio::join!(sweeping, repairing);
+            let expiring = async move {
+                if offer_timeout == 0 {
+                    return std::future::pending().await;
+                }
+                // Offers time out within a quarter of their bound, at most a second late.
+                let every = (offer_timeout / 4).clamp(10, 1000);
+                let mut tick = tokio::time::interval(Duration::from_millis(every));
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    match expirer.expire_offers().await {
+                        Ok(n) if n > 0 => tracing::info!(timed_out = n, "offers timed out"),
+                        Ok(_) => {}
+                        Err(e) => {
+                            tracing::debug!(error = %error_chain_fmt(&e), "offer time-out failed; retrying next tick")
+                        }
+                    }
+                }
+            };
+            tokio::join!(sweeping, repairing, expiring);
         })
     }
 }

@@ -107,16 +107,24 @@ impl Distribution {
             attempt: &locked.lock_id,
             visitor_token: &waiting.visitor_token,
         };
+        let skip = match self.excluded(policies, &waiting.declined_by).await {
+            Ok(skip) => skip,
+            Err(e) => {
+                assignments.unlock(&locked).await?;
+                return Err(e);
+            }
+        };
+        let token = &waiting.visitor_token;
         let chosen = match scope {
             QueueScope::Department(id) => match self.department(id).await? {
                 Some(department) => {
-                    self.choose_in_chain(policies, &department, &waiting.visitor_token, &hold)
+                    self.choose_in_chain(policies, &department, token, &skip, &hold)
                         .await?
                 }
                 None => None,
             },
             QueueScope::NoDepartment => {
-                self.choose_without_department(policies, &waiting.visitor_token, &hold)
+                self.choose_without_department(policies, token, &skip, &hold)
                     .await?
             }
         };
@@ -134,6 +142,9 @@ impl Distribution {
         match assignments.serve_locked(&locked, served).await {
             Ok(Some(doc)) => {
                 metrics::record_routing_decision(chosen.method.as_str(), "dequeued");
+                if chosen.offered {
+                    metrics::record_offer("offered");
+                }
                 Ok(Next::Served(Box::new(doc)))
             }
             Ok(None) => {
@@ -157,7 +168,7 @@ impl Distribution {
         }
         let landed = matches!(
             assignments.find(id).await,
-            Ok(Some(a)) if a.status == Status::Open && a.attempt.as_deref() == Some(locked.lock_id.as_str())
+            Ok(Some(a)) if matches!(a.status, Status::Open | Status::Offered) && a.attempt.as_deref() == Some(locked.lock_id.as_str())
         );
         if !landed {
             let hold = HoldKey {

@@ -45,7 +45,7 @@ impl From<Assignment> for InquiryJson {
     fn from(a: Assignment) -> Self {
         let status = match a.status {
             Status::Queued => "queued",
-            Status::Open => "taken",
+            Status::Open | Status::Offered => "taken",
             Status::Closed | Status::Abandoned => "closed",
         };
         InquiryJson {

@@ -19,6 +19,7 @@ mod helpers;
 mod inquiries;
 mod livechat_users;
 mod login;
+mod offers;
 mod openapi;
 mod operations;
 mod permissions;
