@@ -1,9 +1,10 @@
 //! The waiting queue: a chat no agent could take is stored `queued`, and
-//! is handed to an agent as soon as one has room — when a chat closes,
-//! when an agent becomes available or gets a higher limit, when the
-//! visitor asks again, when the configuration changes, and on every
-//! instance's periodic sweep (`routing.queue_interval_ms`), oldest first
-//! within each queue.
+//! is handed to an agent as soon as one has room — whenever room may have
+//! appeared (a close, a declined or timed-out offer, an agent becoming
+//! available or coming online, a higher limit, a new link, a department
+//! saved, the configuration changed, the visitor asking again) and on
+//! every instance's periodic sweep (`routing.queue_interval_ms`), oldest
+//! first within each queue and the longest-waiting queue first.
 //!
 //! Several drainers (requests and instances) may work one queue at the
 //! same moment: each locks the chat it is placing (Rocket.Chat's inquiry
