@@ -20,6 +20,7 @@ mod inquiries;
 mod livechat_users;
 mod login;
 mod offers;
+mod offers_random;
 mod openapi;
 mod operations;
 mod permissions;
