@@ -241,7 +241,7 @@ impl Distribution {
         if live.status == Status::Queued
             && policies.enabled()
             && let Next::Served(served) = self
-                .serve_next(&QueueScope::of(&live), Some(&live.id), policies)
+                .serve_next(&QueueScope::of(&live), Some(&live.id), None, policies)
                 .await?
         {
             return Ok(Some(Routed::Existing(*served)));

@@ -169,7 +169,10 @@ impl Distribution {
         let assignments = self.store.assignments();
         let scope = QueueScope::of(waiting);
         for _ in 0..LOCK_TRIES {
-            if let Some(locked) = assignments.lock_queued(&scope, Some(&waiting.id)).await? {
+            if let Some(locked) = assignments
+                .lock_queued(&scope, Some(&waiting.id), None)
+                .await?
+            {
                 return Ok(locked);
             }
             match assignments.find(&waiting.id).await? {

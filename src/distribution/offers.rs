@@ -106,7 +106,7 @@ impl Distribution {
             return Ok(None);
         }
         match self
-            .serve_next(&QueueScope::of(queued), Some(&queued.id), policies)
+            .serve_next(&QueueScope::of(queued), Some(&queued.id), None, policies)
             .await?
         {
             Next::Served(a) => Ok(Some(*a)),

@@ -87,15 +87,17 @@ impl Distribution {
     }
 
     /// Tries to place the oldest waiting chat of `scope` (or, with `only`,
-    /// that one chat).
+    /// that one chat; with `for_agent`, the oldest that agent did not
+    /// decline).
     pub(super) async fn serve_next(
         &self,
         scope: &QueueScope,
         only: Option<&str>,
+        for_agent: Option<&str>,
         policies: &Policies,
     ) -> Result<Next, Error> {
         let assignments = self.store.assignments();
-        let Some(locked) = assignments.lock_queued(scope, only).await? else {
+        let Some(locked) = assignments.lock_queued(scope, only, for_agent).await? else {
             return Ok(if only.is_some() {
                 Next::Lost
             } else {
@@ -186,6 +188,7 @@ impl Distribution {
     pub(super) async fn drain(
         &self,
         scope: &QueueScope,
+        for_agent: Option<&str>,
         policies: &Policies,
     ) -> Result<usize, Error> {
         if !policies.enabled() {
@@ -193,7 +196,7 @@ impl Distribution {
         }
         let mut placed = 0;
         for _ in 0..DRAIN_BATCH {
-            match self.serve_next(scope, None, policies).await? {
+            match self.serve_next(scope, None, for_agent, policies).await? {
                 Next::Served(_) => placed += 1,
                 Next::Lost => {}
                 Next::NoAgent | Next::Empty => break,
@@ -209,7 +212,7 @@ impl Distribution {
         }
         let mut placed = 0;
         for scope in self.store.assignments().queued_scopes().await? {
-            placed += self.drain(&scope, policies).await?;
+            placed += self.drain(&scope, None, policies).await?;
         }
         Ok(placed)
     }
@@ -252,7 +255,7 @@ impl Distribution {
         };
         let mut departments: Vec<String> = links.into_iter().map(|l| l.department_id).collect();
         departments.extend(also);
-        self.drain_reaching(&departments, true, change, policies)
+        self.drain_reaching(&departments, Some(agent_id), change, policies)
             .await;
     }
 
@@ -263,21 +266,23 @@ impl Distribution {
             return;
         }
         let departments = [department_id.to_string()];
-        self.drain_reaching(&departments, false, "a department gained room", policies)
+        self.drain_reaching(&departments, None, "a department gained room", policies)
             .await;
     }
 
     /// Drains, longest-waiting head first, every queue that room in one of
     /// `departments` can serve: a department's own queue and those whose
-    /// backup chain reaches it; with `no_department`, also chats that asked
-    /// for none.
+    /// backup chain reaches it. With `for_agent` (room that agent made),
+    /// also chats that asked for no department, passing over chats that
+    /// agent declined.
     async fn drain_reaching(
         &self,
         departments: &[String],
-        no_department: bool,
+        for_agent: Option<&str>,
         change: &str,
         policies: &Policies,
     ) {
+        let no_department = for_agent.is_some();
         let heads = match self.store.assignments().queue_heads().await {
             Ok(heads) => heads,
             Err(e) => return super::warn_undrained(change, &e),
@@ -293,14 +298,21 @@ impl Distribution {
                 QueueScope::NoDepartment => no_department,
             })
             .collect();
-        self.drain_after_change(scopes, change, policies).await;
+        self.drain_after_change(scopes, for_agent, change, policies)
+            .await;
     }
 
     /// Drains these queues in order. The change that made room has
     /// succeeded, so a failure here is logged and left to the next sweep.
-    async fn drain_after_change(&self, scopes: Vec<QueueScope>, change: &str, policies: &Policies) {
+    async fn drain_after_change(
+        &self,
+        scopes: Vec<QueueScope>,
+        for_agent: Option<&str>,
+        change: &str,
+        policies: &Policies,
+    ) {
         for scope in &scopes {
-            if let Err(e) = self.drain(scope, policies).await {
+            if let Err(e) = self.drain(scope, for_agent, policies).await {
                 return super::warn_undrained(change, &e);
             }
         }

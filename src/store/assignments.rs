@@ -492,10 +492,13 @@ impl Assignments {
     /// one chat) that no live drainer holds. One atomic update: the server
     /// re-checks the filter when it writes, so two drainers never lock the
     /// same chat.
+    /// With `for_agent`, chats that agent declined are passed over: room
+    /// that agent made is not wasted on a chat it will never get.
     pub async fn lock_queued(
         &self,
         scope: &QueueScope,
         only: Option<&str>,
+        for_agent: Option<&str>,
     ) -> Result<Option<Locked>, Error> {
         let stale = bson::DateTime::from_millis(now().timestamp_millis() - LOCK_SECONDS * 1000);
         let mut query = doc! {
@@ -505,6 +508,9 @@ impl Assignments {
         scope.narrow(&mut query);
         if let Some(id) = only {
             query.insert("_id", id);
+        }
+        if let Some(agent) = for_agent {
+            query.insert("declinedBy", doc! {"$ne": agent});
         }
         let lock_id = crate::domain::id::new_id();
         let locked = self

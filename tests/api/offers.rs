@@ -343,3 +343,31 @@ async fn an_agent_on_a_call_may_still_take_a_chat_by_hand_and_gets_chats_again_a
         h(&[("queued", ""), ("takenManually", "ann")])
     );
 }
+
+#[tokio::test]
+async fn room_freed_by_a_decline_goes_to_the_next_chat_the_agent_did_not_decline() {
+    let app = app_with_slow_sweep().await;
+    let t = team(&app).await;
+    auto_accept(&app, &t.ann, false).await;
+    crate::routing::set_limit(&app, &t.ann, 1).await;
+    crate::routing::set_limit(&app, &t.bob, 1).await;
+    let offered = route(&app, "v1", Some(&t.sales)).await;
+    assert_eq!(offered["username"], "ann");
+    let to_bob = route(&app, "v2", Some(&t.sales)).await;
+    assert_eq!(to_bob["username"], "bob");
+    let younger = route(&app, "v3", Some(&t.sales)).await;
+    assert_eq!(younger["status"], "queued");
+
+    let declined = answer(&app, &t.ann_creds, &offered, "decline").await;
+
+    assert_eq!(declined.status, 200, "{:?}", declined.body);
+    // Bob is full: the declined chat waits at the head of the queue, and
+    // Ann's room goes to the chat behind it.
+    assert_eq!(assignment(&app, &offered["_id"]).await["status"], "queued");
+    let younger = assignment(&app, &younger["_id"]).await;
+    assert_eq!(younger["status"], "offered", "{younger}");
+    assert_eq!(younger["username"], "ann");
+    // Bob's room, when it comes, goes to the declined chat.
+    close(&app, to_bob["_id"].as_str().unwrap()).await;
+    assert_eq!(assignment(&app, &offered["_id"]).await["username"], "bob");
+}
