@@ -371,3 +371,47 @@ async fn room_freed_by_a_decline_goes_to_the_next_chat_the_agent_did_not_decline
     close(&app, to_bob["_id"].as_str().unwrap()).await;
     assert_eq!(assignment(&app, &offered["_id"]).await["username"], "bob");
 }
+
+/// Two instances time offers out at once: each offer times out once and
+/// reaches the next agent once.
+#[tokio::test]
+async fn offers_time_out_once_with_two_instances_watching() {
+    let db_name = crate::helpers::fresh_db_name();
+    let mut settings = crate::helpers::test_settings(&db_name);
+    settings.routing.queue_interval_ms = 600_000;
+    settings.routing.offer_timeout_ms = 200;
+    settings.routing.strict_counts = true;
+    let first = crate::helpers::spawn_instance(settings.clone()).await;
+    let second = crate::helpers::spawn_instance(settings).await;
+    let t = team(&first).await;
+    auto_accept(&first, &t.ann, false).await;
+    second
+        .set_livechat_status(&t.bob_creds, "not-available")
+        .await;
+    let mut offered = Vec::new();
+    for i in 0..3 {
+        let a = route(&first, &format!("v{i}"), Some(&t.sales)).await;
+        assert_eq!(a["username"], "ann", "{a}");
+        offered.push(a);
+    }
+    second.set_livechat_status(&t.bob_creds, "available").await;
+
+    for chat in &offered {
+        let mut seen = Value::Null;
+        for _ in 0..100 {
+            seen = assignment(&second, &chat["_id"]).await;
+            if seen["username"] == "bob" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(
+            history(&seen),
+            h(&[("offered", "ann"), ("timedOut", "ann"), ("open", "bob")])
+        );
+    }
+    assert_eq!(open_chats(&first, &t.ann).await, 0);
+    assert_eq!(open_chats(&first, &t.bob).await, 3);
+    assert_eq!(number(&link(&first, &t.sales, &t.ann).await, "count"), 0);
+    assert_eq!(number(&link(&first, &t.sales, &t.bob).await, "count"), 3);
+}
