@@ -65,6 +65,15 @@ async fn with_auto_distribution_disabled_an_agent_takes_a_waiting_chat() {
     let user = app.stored("users", &m.ann).await.unwrap();
     assert_eq!(number(&user, "openLivechats"), 1);
     assert!(user.get_array("routingHolds").unwrap().len() == 1);
+    let text = crate::operations::scrape(&app.address).await;
+    assert!(crate::operations::sample(&text, "switchboard_manual_takes_total", &[]) >= 1.0);
+    let history: Vec<&str> = taken["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(history, ["queued", "takenManually"]);
 
     // Taken once: a second take is refused and changes nothing.
     let again = take(&app, &m.bob_creds, &waiting).await;
