@@ -11,6 +11,7 @@ pub mod departments;
 pub mod extract;
 pub mod health;
 pub mod inquiries;
+pub mod inquiry_json;
 pub mod livechat_users;
 pub mod ops;
 pub mod permissions;

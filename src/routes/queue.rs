@@ -4,7 +4,7 @@
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
-use super::inquiries::InquiryJson;
+use super::inquiry_json::InquiryJson;
 use crate::auth::AuthUser;
 use crate::auth::permissions::VIEW_L_ROOM;
 use crate::domain::pagination::Page;
