@@ -214,6 +214,28 @@ async fn http_round_trips(base: &str, agents: usize) -> (Duration, Option<u64>) 
     (per_call, rss)
 }
 
+/// The winning stage of the take's plan as the server chooses it, per
+/// method (`IXSCAN` or `COLLSCAN`; a real MongoDB's planner walks the index,
+/// SecantusDB's scans unless told).
+async fn take_plan(store: &Store) -> String {
+    let mut out = Vec::new();
+    for method in Method::ALL {
+        let plan = store
+            .routing()
+            .explain_take("dept", method, false)
+            .await
+            .unwrap();
+        let text = plan.get_document("queryPlanner").unwrap().to_string();
+        let stage = if text.contains("IXSCAN") {
+            "IXSCAN"
+        } else {
+            "COLLSCAN"
+        };
+        out.push(format!("{method} {stage}"));
+    }
+    out.join(", ")
+}
+
 #[tokio::main]
 async fn main() {
     let base = std::env::var("MONGO_URL").expect("MONGO_URL (run scripts/bench.sh)");
@@ -221,6 +243,7 @@ async fn main() {
         "| agents in department | selection: Switchboard | selection: Rocket.Chat-style baseline | baseline ÷ Switchboard | whole decision (route, record, close) | HTTP route + close | server peak RSS |"
     );
     println!("|---:|---:|---:|---:|---:|---:|---:|");
+    let mut plans = Vec::new();
     let mut engine_times = Vec::new();
     let mut selection_times = Vec::new();
     // BENCH_SIZES=10,10000 on a real MongoDB; the default keeps the local
@@ -238,8 +261,11 @@ async fn main() {
         seed(&db, agents).await;
         let mut settings = Settings::load_from(Default::default()).unwrap();
         settings.mongo_url = url.clone();
-        let store = Store::connect(&settings).await.unwrap();
+        let store = Store::connect(&switchboard::startup::database_target(&settings))
+            .await
+            .unwrap();
         store.ensure_indexes().await.unwrap();
+        plans.push((agents, take_plan(&store).await));
         let distribution = Distribution::new(store.clone(), settings.clone());
         let engine = time(decisions(agents), |i| {
             let router = &distribution;
@@ -304,6 +330,11 @@ async fn main() {
             rss.map(|k| format!("{:.1}", k as f64 / 1024.0))
                 .unwrap_or_else(|| "?".into()),
         );
+    }
+    // The take names its index (a hint); whether the server would choose
+    // it unprompted says whether the index fits the query's shape.
+    for (agents, plan) in plans {
+        println!("\ntake plan with {agents} agents: {plan}");
     }
     if let (Some(first), Some(last)) = (sizes.first(), sizes.last()) {
         let n = selection_times.len() - 1;

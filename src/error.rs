@@ -14,6 +14,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde_json::{Value, json};
 
 use crate::domain::ValidationError;
+use crate::domain::department::SaveRefusal;
 
 const LOGGED_OUT: &str = "You must be logged in to do this.";
 const FORBIDDEN: &str =
@@ -95,19 +96,41 @@ impl Error {
     pub fn code(code: &str) -> Error {
         Error::bad_request(code)
     }
+}
 
-    pub fn with_details(self, value: Value) -> Error {
-        match self {
-            Error::BadRequest {
-                message,
-                error_type,
-                ..
-            } => Error::BadRequest {
-                message,
-                error_type,
-                details: Some(value),
-            },
-            other => other,
+/// Rocket.Chat's wording of the errors the registry answers, in one place.
+impl Error {
+    pub fn department_not_found() -> Error {
+        Error::meteor("error-department-not-found", "Department not found")
+    }
+
+    pub fn fallback_department_not_found() -> Error {
+        Error::meteor(
+            "error-fallback-department-not-found",
+            "Fallback department not found",
+        )
+    }
+
+    /// A username or e-mail that another user holds.
+    pub fn field_unavailable(value: &str) -> Error {
+        Error::meteor(
+            "error-field-unavailable",
+            &format!("{value} is already in use :("),
+        )
+    }
+}
+
+impl From<SaveRefusal> for Error {
+    fn from(r: SaveRefusal) -> Self {
+        match r {
+            SaveRefusal::CircularFallback => Error::meteor(
+                "error-fallback-department-circular",
+                "Cannot save department. Circular reference between fallback department and department",
+            ),
+            SaveRefusal::ArchivedCannotBeEnabled => Error::meteor(
+                "error-archived-department-cant-be-enabled",
+                "Archived departments cant be enabled",
+            ),
         }
     }
 }
@@ -217,4 +240,21 @@ impl ResponseError for Error {
         }
         response
     }
+}
+
+/// Every error answer: Rocket.Chat's envelope. `error` is always there;
+/// the others depend on the error.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub success: Option<bool>,
+    /// What went wrong, for people.
+    pub error: String,
+    /// What went wrong, for programs (`error-invalid-params`, …).
+    #[serde(rename = "errorType")]
+    pub error_type: Option<String>,
+    /// For a validation error: the field and the rule it broke.
+    pub details: Option<serde_json::Value>,
+    /// `"error"` on 401 answers, as Rocket.Chat's.
+    pub status: Option<String>,
+    pub message: Option<String>,
 }

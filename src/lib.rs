@@ -13,13 +13,17 @@ pub mod distribution;
 pub mod domain;
 /// The one error type and its HTTP mapping.
 pub mod error;
-/// Rate limits and request size and time bounds.
+/// Extractors and request bounds shared by the handlers.
+pub mod http;
+/// Rate limits shared by every instance.
 pub mod limits;
 /// The OpenAPI document, built from the route table.
 pub mod openapi;
+/// Every endpoint, as data: served and documented from one table.
+pub mod route_table;
 /// HTTP handlers.
 pub mod routes;
-/// Builds the server and holds the route table.
+/// Builds the server from the settings.
 pub mod startup;
 /// Application state shared by handlers.
 pub mod state;

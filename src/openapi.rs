@@ -3,34 +3,15 @@
 //! describes, so a route cannot be served undocumented (or documented and
 //! not served) — `tests/api/openapi.rs` checks the two agree.
 
-use std::sync::OnceLock;
-
+use utoipa::PartialSchema;
 use utoipa::openapi::content::Content;
-use utoipa::openapi::path::{HttpMethod, Operation, Paths};
+use utoipa::openapi::path::{Operation, Paths};
 use utoipa::openapi::response::Response;
-use utoipa::openapi::schema::Schema;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ComponentsBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Ref, RefOr, Tag};
-use utoipa::{PartialSchema, ToSchema};
 
-use crate::startup::route_table;
-
-/// Every error answer: Rocket.Chat's envelope. `error` is always there;
-/// the others depend on the error (see `crate::error`).
-#[derive(serde::Serialize, ToSchema)]
-pub struct ErrorBody {
-    pub success: Option<bool>,
-    /// What went wrong, for people.
-    pub error: String,
-    /// What went wrong, for programs (`error-invalid-params`, …).
-    #[serde(rename = "errorType")]
-    pub error_type: Option<String>,
-    /// For a validation error: the field and the rule it broke.
-    pub details: Option<serde_json::Value>,
-    /// `"error"` on 401 answers, as Rocket.Chat's.
-    pub status: Option<String>,
-    pub message: Option<String>,
-}
+use crate::error::ErrorBody;
+use crate::route_table::{Collected, Route};
 
 /// The errors any operation may answer besides those it declares: bad
 /// input in the path or query (400), unknown ids (404), an unexpected
@@ -68,27 +49,6 @@ fn document_errors(operation: &mut Operation) {
     }
 }
 
-/// What the routes contribute while the document is assembled.
-#[derive(Default)]
-pub struct Collected {
-    operations: Vec<(String, HttpMethod, Operation)>,
-    schemas: Vec<(String, RefOr<Schema>)>,
-}
-
-/// Adds the operation and schemas of one `#[utoipa::path]` type.
-pub(crate) fn collect<D: utoipa::Path + utoipa::__dev::SchemaReferences>(into: &mut Collected) {
-    for method in D::methods() {
-        into.operations.push((D::path(), method, D::operation()));
-    }
-    D::schemas(&mut into.schemas);
-}
-
-/// The document, assembled once: it depends only on the code.
-pub fn openapi() -> &'static OpenApi {
-    static DOC: OnceLock<OpenApi> = OnceLock::new();
-    DOC.get_or_init(build)
-}
-
 /// OpenAPI requires a description on every response; a bare
 /// `(status = 403)` in an annotation gets the standard reason phrase.
 fn describe_bare_responses(operation: &mut Operation) {
@@ -107,13 +67,15 @@ fn describe_bare_responses(operation: &mut Operation) {
     }
 }
 
-fn build() -> OpenApi {
+/// The document of `routes`: each route's operation, with the error
+/// answers every operation may give.
+pub fn document(routes: &[Route]) -> OpenApi {
     let mut paths = Paths::new();
     let mut schemas = Vec::new();
     let mut tags: Vec<String> = Vec::new();
-    for route in route_table() {
+    for route in routes {
         let mut collected = Collected::default();
-        (route.document)(&mut collected);
+        route.document(&mut collected);
         schemas.append(&mut collected.schemas);
         for (path, method, mut operation) in collected.operations {
             // Handler names repeat across modules (`list`, `get`); the

@@ -7,142 +7,23 @@ use actix_cors::Cors;
 use actix_web::dev::{ResourceDef, Server};
 use actix_web::http::Method;
 use actix_web::middleware::{Condition, from_fn};
-use actix_web::web::{self, ServiceConfig};
-use actix_web::{App, FromRequest, Handler, HttpServer, Responder};
+use actix_web::web;
+use actix_web::{App, HttpServer};
 use std::time::Duration;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::access::Access;
+use crate::auth::bootstrap::bootstrap_admin;
 use crate::config::Settings;
 use crate::distribution::Distribution;
+use crate::domain::permission::DEFAULT_GRANTS;
 use crate::error::Error;
-use crate::limits::{self, Limits};
-use crate::routes::departments::{agents, archive, config, create, lookup, read, update};
-use crate::routes::{
-    assignments, auth, auto_distribution, extract, health, inquiries, livechat_users, ops,
-    permissions, queue, users,
-};
+use crate::http::{bounds, extract};
+use crate::limits::Limits;
+use crate::route_table::route_table;
 use crate::state::AppState;
-use crate::store::Store;
+use crate::store::{self, Store};
 use crate::telemetry::{self, metrics};
-
-/// One registered endpoint. The table is data so that the OpenAPI document
-/// is built from exactly what is served (see [`crate::openapi`]).
-pub struct Route {
-    pub method: Method,
-    pub path: &'static str,
-    /// `module.handler`: unique, so it serves as the operation id.
-    pub handler: &'static str,
-    register: Box<dyn Fn(&mut ServiceConfig) + Send + Sync>,
-    /// Adds the handler's `#[utoipa::path]` operation and the schemas it
-    /// refers to.
-    pub(crate) document: fn(&mut crate::openapi::Collected),
-}
-
-impl Route {
-    /// Prefer the [`route!`] macro, which finds `D` from the handler's name.
-    pub fn new<F, Args, D>(
-        method: Method,
-        path: &'static str,
-        handler: F,
-        name: &'static str,
-    ) -> Route
-    where
-        F: Handler<Args> + Clone + Send + Sync + 'static,
-        Args: FromRequest + 'static,
-        F::Output: Responder + 'static,
-        D: utoipa::Path + utoipa::__dev::SchemaReferences,
-    {
-        let registered = method.clone();
-        Route {
-            method,
-            path,
-            handler: name,
-            register: Box::new(move |cfg| {
-                // The time bound wraps each route rather than the app: only
-                // after routing may the request be shared with the timer.
-                let route = web::method(registered.clone())
-                    .to(handler.clone())
-                    .wrap(from_fn(limits::limit_time));
-                cfg.route(path, route);
-            }),
-            document: crate::openapi::collect::<D>,
-        }
-    }
-}
-
-/// `route!(GET, "/path/{_id}", module::handler)`: registers the handler and
-/// the OpenAPI operation its `#[utoipa::path]` generated (`module::__path_handler`),
-/// so the served routes and the documented ones cannot drift apart.
-macro_rules! route {
-    ($method:ident, $path:literal, $module:ident :: $handler:ident) => {
-        pastey::paste! {
-            Route::new::<_, _, $module::[<__path_ $handler>]>(
-                Method::$method,
-                $path,
-                $module::$handler,
-                concat!(stringify!($module), ".", stringify!($handler)),
-            )
-        }
-    };
-}
-
-/// Every endpoint Switchboard serves. Static segments come before `{_id}`
-/// captures on the same prefix: the first match wins.
-#[rustfmt::skip]
-pub fn route_table() -> Vec<Route> {
-    vec![
-        route!(GET, "/livez", health::livez),
-        route!(GET, "/readyz", health::readyz),
-        route!(GET, "/metrics", ops::metrics),
-        route!(GET, "/api/openapi.json", ops::openapi_json),
-        route!(GET, "/api/info", health::info),
-        route!(POST, "/api/v1/login", auth::login),
-        route!(POST, "/api/v1/logout", auth::logout),
-        route!(GET, "/api/v1/me", auth::me),
-        route!(POST, "/api/v1/users.create", users::create),
-        route!(POST, "/api/v1/users.setStatus", users::set_status),
-        route!(GET, "/api/v1/permissions.listAll", permissions::list_all),
-        route!(POST, "/api/v1/permissions.update", permissions::update),
-        route!(POST, "/api/v1/livechat/agent.status", livechat_users::agent_status),
-        route!(GET, "/api/v1/livechat/config", config::config),
-        route!(GET, "/api/v1/livechat/department", read::list),
-        route!(POST, "/api/v1/livechat/department", create::create),
-        route!(GET, "/api/v1/livechat/department/isDepartmentCreationAvailable", read::creation_available),
-        route!(GET, "/api/v1/livechat/department.autocomplete", lookup::autocomplete),
-        route!(GET, "/api/v1/livechat/department.listByIds", lookup::list_by_ids),
-        route!(GET, "/api/v1/livechat/department/{_id}", read::get),
-        route!(PUT, "/api/v1/livechat/department/{_id}", update::update),
-        route!(DELETE, "/api/v1/livechat/department/{_id}", update::remove),
-        route!(GET, "/api/v1/livechat/department/{_id}/agents", agents::list),
-        route!(POST, "/api/v1/livechat/department/{_id}/agents", agents::save),
-        route!(POST, "/api/v1/livechat/department/{_id}/archive", archive::archive),
-        route!(POST, "/api/v1/livechat/department/{_id}/unarchive", archive::unarchive),
-        route!(GET, "/api/v1/livechat/departments/archived", read::list_archived),
-        route!(GET, "/api/v1/livechat/agents/{agentId}/departments", agents::of_agent),
-        route!(GET, "/api/v1/livechat/autoDistributionConfig", auto_distribution::get),
-        route!(PUT, "/api/v1/livechat/autoDistributionConfig", auto_distribution::put),
-        route!(POST, "/api/v1/livechat/autoDistributionConfig:enable", auto_distribution::enable),
-        route!(POST, "/api/v1/livechat/autoDistributionConfig:disable", auto_distribution::disable),
-        route!(GET, "/api/v1/livechat/users/{type}", livechat_users::list),
-        route!(POST, "/api/v1/livechat/users/{type}", livechat_users::add),
-        route!(PUT, "/api/v1/livechat/users/agent/{_id}", livechat_users::update_agent),
-        route!(GET, "/api/v1/livechat/users/{type}/{_id}", livechat_users::get),
-        route!(DELETE, "/api/v1/livechat/users/{type}/{_id}", livechat_users::remove),
-        route!(GET, "/api/v1/livechat/agent.next/{token}", assignments::agent_next),
-        route!(GET, "/api/v1/livechat/assignments", assignments::list),
-        route!(POST, "/api/v1/livechat/assignments", assignments::create),
-        route!(GET, "/api/v1/livechat/assignments/{_id}", assignments::get),
-        route!(POST, "/api/v1/livechat/assignments/{_id}/close", assignments::close),
-        route!(POST, "/api/v1/livechat/assignments/{_id}/accept", assignments::accept),
-        route!(POST, "/api/v1/livechat/assignments/{_id}/decline", assignments::decline),
-        route!(GET, "/api/v1/livechat/queue", queue::list),
-        route!(GET, "/api/v1/livechat/inquiries.list", inquiries::list),
-        route!(GET, "/api/v1/livechat/inquiries.queuedForUser", inquiries::queued_for_user),
-        route!(GET, "/api/v1/livechat/inquiries.getOne", inquiries::get_one),
-        route!(POST, "/api/v1/livechat/inquiries.take", inquiries::take),
-    ]
-}
 
 pub struct Application {
     port: u16,
@@ -156,7 +37,14 @@ impl Application {
     /// Connects to MongoDB, prepares indexes and seed data, binds the
     /// listener (port 0 picks a free port) and builds the server.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
-        let store = Store::connect(&settings).await?;
+        store::observe(store::Observer {
+            command: |name| {
+                metrics::record_mongodb_command(name);
+                telemetry::commands::note_command();
+            },
+            failure: metrics::record_mongodb_error,
+        });
+        let store = Store::connect(&database_target(&settings)).await?;
         prepare_database(&store, &settings).await;
         let listener = TcpListener::bind((settings.bind_ip.as_str(), settings.port))?;
         let port = listener.local_addr()?.port();
@@ -194,13 +82,30 @@ impl Application {
         served
     }
 }
-/// Creates indexes and seed data. When MongoDB is not reachable yet the
+/// Where the store connects, from the settings.
+pub fn database_target(settings: &Settings) -> store::Target {
+    store::Target {
+        url: settings.mongo_url.clone(),
+        server_selection_timeout_ms: settings.mongo.server_selection_timeout_ms,
+        connect_timeout_ms: settings.mongo.connect_timeout_ms,
+        transactions: settings.mongo.transactions,
+    }
+}
+
+/// Creates indexes and seed data: Rocket.Chat's roles and default
+/// permission grants where missing, and the configured admin when no
+/// admin exists. When MongoDB is not reachable yet the
 /// service still starts (answering 503 where the database is needed) and
 /// keeps trying in the background until it succeeds.
 async fn prepare_database(store: &Store, settings: &Settings) {
     async fn attempt(store: &Store, settings: &Settings) -> Result<(), crate::error::Error> {
         store.ensure_indexes().await?;
-        store.seed(settings).await
+        store.roles().seed().await?;
+        store.permissions().seed(DEFAULT_GRANTS).await?;
+        if let Some(admin) = settings.bootstrap_admin() {
+            bootstrap_admin(store, admin).await?;
+        }
+        Ok(())
     }
     // Bounded like a request, so a database that accepts connections but
     // never answers cannot hold the listener back.
@@ -249,6 +154,9 @@ fn run(
         settings,
         limits,
         distribution,
+        api_document: serde_json::to_vec(&crate::openapi::document(&route_table()))
+            .expect("the OpenAPI document serializes")
+            .into(),
     });
     // Installed here so /metrics lists the metric descriptions from the start.
     metrics::handle();
@@ -256,7 +164,7 @@ fn run(
         // The last `wrap` runs first: every answer, including 413, 503 and
         // CORS refusals, gets a request id, a log line and metrics.
         App::new()
-            .wrap(from_fn(limits::limit_body))
+            .wrap(from_fn(bounds::limit_body))
             .wrap(Condition::new(
                 !cors_origins.is_empty(),
                 cors(&cors_origins),
@@ -267,11 +175,14 @@ fn run(
             .app_data(extract::path_config())
             .configure(|cfg| {
                 for r in route_table() {
-                    (r.register)(cfg);
+                    r.register(cfg);
                 }
             })
             // The browsable reference is not part of the API it documents.
-            .route("/api/docs", web::get().to(ops::docs_redirect))
+            .route(
+                "/api/docs",
+                web::get().to(crate::routes::ops::docs_redirect),
+            )
             .service(
                 SwaggerUi::new("/api/docs/{_:.*}")
                     .config(utoipa_swagger_ui::Config::from("/api/openapi.json")),

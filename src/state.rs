@@ -13,4 +13,6 @@ pub struct AppState {
     pub limits: Limits,
     pub access: Access,
     pub distribution: Distribution,
+    /// The OpenAPI document, built once at start-up and served as is.
+    pub api_document: actix_web::web::Bytes,
 }

@@ -4,6 +4,8 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::error::Error;
+
 /// Meteor's default bcrypt cost.
 const BCRYPT_COST: u32 = 10;
 
@@ -22,6 +24,25 @@ impl PasswordInput {
             PasswordInput::Sha256Digest(d) => d.to_lowercase(),
         }
     }
+}
+
+/// [`hash`] on a blocking thread, so bcrypt's cost never stalls the
+/// executor.
+pub async fn hash_in_background(plain: String) -> Result<String, Error> {
+    tokio::task::spawn_blocking(move || hash(&plain))
+        .await
+        .map_err(|e| Error::Unexpected(e.into()))?
+        .map_err(|e| Error::Unexpected(e.into()))
+}
+
+/// [`verify`] on a blocking thread.
+pub async fn verify_in_background(
+    input: PasswordInput,
+    stored_bcrypt: String,
+) -> Result<bool, Error> {
+    tokio::task::spawn_blocking(move || verify(&input, &stored_bcrypt))
+        .await
+        .map_err(|e| Error::Unexpected(e.into()))
 }
 
 /// The value for `services.password.bcrypt`. CPU-heavy: call it off the

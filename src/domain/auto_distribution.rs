@@ -14,15 +14,6 @@ pub const NIL_ID: &str = "00000000-0000-0000-0000-000000000000";
 /// The distribution methods are the routing engine's.
 pub use super::routing::Method;
 
-/// The allowed method names, for error messages.
-pub fn method_names() -> String {
-    Method::ALL
-        .iter()
-        .map(|m| m.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// One ordered backup of a department.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BackupDepartment {

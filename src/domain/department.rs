@@ -26,8 +26,6 @@ pub const RESERVED_FIELDS: &[&str] = &[
     "ancestors",
 ];
 
-pub const NAME_MAX_CHARS: u64 = 256;
-
 /// A value Switchboard stores for a department field.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FieldValue {
@@ -295,6 +293,19 @@ pub struct DepartmentPatch {
 }
 
 impl DepartmentPatch {
+    /// Whether the department routes once this patch is applied to
+    /// `current`: enabled (as sent, else as stored) and not archived.
+    pub fn active_after(&self, current: &Department) -> bool {
+        self.enabled.unwrap_or(current.enabled) && !current.archived
+    }
+
+    /// The links' new `departmentEnabled` when `enabled` was sent.
+    pub fn links_enabled_after(&self, current: &Department) -> Option<bool> {
+        self.enabled.map(|_| self.active_after(current))
+    }
+}
+
+impl DepartmentPatch {
     pub fn parse(raw: Map<String, Value>) -> Result<DepartmentPatch, ValidationError> {
         let input = DepartmentInput::parse(raw)?;
         let enabled = input.enabled;
@@ -359,102 +370,12 @@ impl Department {
     pub fn is_active(&self) -> bool {
         self.enabled && !self.archived
     }
-}
 
-/// Which archived state a list shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ArchivedFilter {
-    /// Only departments that are not archived (the default).
-    #[default]
-    Hide,
-    /// Archived and not archived alike (`showArchived=true`).
-    Include,
-    /// Only archived ones (`departments/archived`).
-    Only,
-}
-
-/// The filters of a department list; every value is matched literally
-/// (the text is a case-insensitive "contains", regex characters escaped).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DepartmentFilter {
-    pub text: Option<String>,
-    pub enabled: Option<bool>,
-    pub exclude_id: Option<String>,
-    pub archived: ArchivedFilter,
-}
-
-/// Fields a list may be sorted by.
-pub const SORTABLE_FIELDS: &[&str] = &[
-    "name",
-    "_id",
-    "enabled",
-    "email",
-    "numAgents",
-    "_updatedAt",
-    "description",
-    "archived",
-];
-
-/// A sort over whitelisted fields, each ascending (1) or descending (-1).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sort(Vec<(String, i32)>);
-
-impl Sort {
-    pub fn by(field: &str) -> Sort {
-        Sort(vec![(field.to_string(), 1)])
-    }
-
-    /// Parses Rocket.Chat's `sort` parameter, a JSON object such as
-    /// `{"name":-1}`, against `allowed`; absent gives `default`.
-    pub fn parse(
-        raw: Option<&str>,
-        allowed: &[&str],
-        default: Sort,
-    ) -> Result<Sort, ValidationError> {
-        let Some(raw) = raw.filter(|r| !r.trim().is_empty()) else {
-            return Ok(default);
-        };
-        let invalid = || {
-            ValidationError::new(
-                "sort",
-                "sort",
-                format!("Invalid sort parameter provided: \"{raw}\""),
-            )
-        };
-        let parsed: serde_json::Map<String, Value> =
-            serde_json::from_str(raw).map_err(|_| invalid())?;
-        let mut keys = Vec::new();
-        for (field, direction) in parsed {
-            if !allowed.contains(&field.as_str()) {
-                return Err(ValidationError::new(
-                    "sort",
-                    "sort",
-                    format!("cannot sort by `{field}`; allowed: {}", allowed.join(", ")),
-                ));
-            }
-            match direction.as_i64() {
-                Some(d @ (1 | -1)) => keys.push((field, d as i32)),
-                _ => return Err(invalid()),
-            }
-        }
-        if keys.is_empty() {
-            return Ok(default);
-        }
-        Ok(Sort(keys))
-    }
-
-    pub fn keys(&self) -> &[(String, i32)] {
-        &self.0
-    }
-}
-
-/// Parses a `true`/`false` query flag; anything else names the parameter.
-pub fn parse_flag(field: &str, raw: Option<&str>) -> Result<Option<bool>, ValidationError> {
-    match raw.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some("true") => Ok(Some(true)),
-        Some("false") => Ok(Some(false)),
-        Some(_) => Err(ValidationError::new(field, "type", "must be true or false")),
+    /// Whether its links route (`departmentEnabled`) once archived or
+    /// unarchived: an archived department never routes; unarchiving
+    /// restores what `enabled` says.
+    pub fn links_enabled_when_archived(&self, archived: bool) -> bool {
+        !archived && self.enabled
     }
 }
 
@@ -524,33 +445,6 @@ mod tests {
     }
 
     #[test]
-    fn sorts_are_limited_to_whitelisted_fields_and_directions() {
-        let default = Sort::by("name");
-        assert_eq!(
-            Sort::parse(None, SORTABLE_FIELDS, default.clone()).unwrap(),
-            default
-        );
-        let s = Sort::parse(
-            Some(r#"{"numAgents":-1}"#),
-            SORTABLE_FIELDS,
-            default.clone(),
-        )
-        .unwrap();
-        assert_eq!(s.keys(), &[("numAgents".to_string(), -1)]);
-        for bad in [
-            r#"{"password":1}"#,
-            r#"{"name":2}"#,
-            "{name",
-            r#"{"$where":1}"#,
-        ] {
-            assert!(
-                Sort::parse(Some(bad), SORTABLE_FIELDS, default.clone()).is_err(),
-                "{bad}"
-            );
-        }
-    }
-
-    #[test]
     fn tags_are_required_when_closing_requires_them() {
         let mut raw = obj(base());
         raw.insert("requestTagBeforeClosingChat".into(), json!(true));
@@ -579,5 +473,51 @@ mod tests {
             patch.check_against(&current),
             Err(SaveRefusal::CircularFallback)
         );
+    }
+
+    fn stored(enabled: bool, archived: bool) -> Department {
+        Department {
+            id: "d".into(),
+            name: "n".into(),
+            enabled,
+            archived,
+            email: "e@e".into(),
+            show_on_registration: true,
+            show_on_offline_form: true,
+            num_agents: 0,
+            max_number_simultaneous_chat: None,
+            fallback_forward_department: None,
+            other: Map::new(),
+        }
+    }
+
+    #[test]
+    fn an_archived_department_never_routes_whatever_a_patch_says() {
+        let enable = DepartmentPatch::parse(obj(json!({"enabled": true}))).unwrap();
+        assert!(!enable.active_after(&stored(false, true)));
+        assert_eq!(
+            enable.links_enabled_after(&stored(false, true)),
+            Some(false)
+        );
+        assert!(enable.active_after(&stored(false, false)));
+        assert_eq!(
+            enable.links_enabled_after(&stored(false, false)),
+            Some(true)
+        );
+    }
+
+    #[test]
+    fn a_patch_without_enabled_keeps_what_is_stored_and_leaves_links_alone() {
+        let rename = DepartmentPatch::parse(obj(json!({"name": "other"}))).unwrap();
+        assert!(rename.active_after(&stored(true, false)));
+        assert!(!rename.active_after(&stored(false, false)));
+        assert_eq!(rename.links_enabled_after(&stored(true, false)), None);
+    }
+
+    #[test]
+    fn unarchiving_restores_what_enabled_says() {
+        assert!(!stored(true, false).links_enabled_when_archived(true));
+        assert!(stored(true, true).links_enabled_when_archived(false));
+        assert!(!stored(false, true).links_enabled_when_archived(false));
     }
 }

@@ -1,7 +1,8 @@
 //! Identifiers and secrets in Meteor's formats, so documents written here
 //! look like Rocket.Chat's own.
 
-/// Meteor's `Random.id()` alphabet: no 0, 1, I, O, l, o, U, V.
+/// Meteor's `Random.id()` alphabet (its `UNMISTAKABLE_CHARS`): the digits
+/// and letters without 0, 1, I, O, U, V and l.
 const METEOR_ALPHABET: [char; 55] = [
     '2', '3', '4', '5', '6', '7', '8', '9', 'A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'J', 'K', 'L',
     'M', 'N', 'P', 'Q', 'R', 'S', 'T', 'W', 'X', 'Y', 'Z', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h',

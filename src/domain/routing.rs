@@ -140,15 +140,25 @@ pub struct Pick {
     pub last_assigned: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-/// Whether a user can be routed to at all (`.0`), and also when `away`
-/// agents are excluded (`.1`): active, a livechat agent, `available`, and
-/// not `offline` (nor `away` for `.1`).
-pub fn eligibility(user: &User) -> (bool, bool) {
+/// Whether chats may be routed to a user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Eligibility {
+    /// Active, a livechat agent, `available`, and not `offline`.
+    pub eligible: bool,
+    /// Eligible and not `away` either: what counts when away agents are
+    /// excluded (`routing.exclude_away`).
+    pub eligible_when_away_excluded: bool,
+}
+
+pub fn eligibility(user: &User) -> Eligibility {
     let eligible = user.active
         && user.has_role(ROLE_AGENT)
         && user.status_livechat == LivechatStatus::Available
         && user.status != UserStatus::Offline;
-    (eligible, eligible && user.status != UserStatus::Away)
+    Eligibility {
+        eligible,
+        eligible_when_away_excluded: eligible && user.status != UserStatus::Away,
+    }
 }
 
 /// The chat limit on one agent: its own when set (non-zero), else the
@@ -254,7 +264,13 @@ mod tests {
     #[test]
     fn an_online_available_active_agent_is_eligible() {
         let a = agent(UserStatus::Online, LivechatStatus::Available, true);
-        assert_eq!(eligibility(&a), (true, true));
+        assert_eq!(
+            eligibility(&a),
+            Eligibility {
+                eligible: true,
+                eligible_when_away_excluded: true
+            }
+        );
     }
 
     #[test]
@@ -264,17 +280,35 @@ mod tests {
             agent(UserStatus::Online, LivechatStatus::NotAvailable, true),
             agent(UserStatus::Online, LivechatStatus::Available, false),
         ] {
-            assert_eq!(eligibility(&a), (false, false));
+            assert_eq!(
+                eligibility(&a),
+                Eligibility {
+                    eligible: false,
+                    eligible_when_away_excluded: false
+                }
+            );
         }
         let mut not_agent = agent(UserStatus::Online, LivechatStatus::Available, true);
         not_agent.roles = vec!["user".into()];
-        assert_eq!(eligibility(&not_agent), (false, false));
+        assert_eq!(
+            eligibility(&not_agent),
+            Eligibility {
+                eligible: false,
+                eligible_when_away_excluded: false
+            }
+        );
     }
 
     #[test]
     fn an_away_agent_is_eligible_unless_away_is_excluded() {
         let a = agent(UserStatus::Away, LivechatStatus::Available, true);
-        assert_eq!(eligibility(&a), (true, false));
+        assert_eq!(
+            eligibility(&a),
+            Eligibility {
+                eligible: true,
+                eligible_when_away_excluded: false
+            }
+        );
     }
 
     #[test]

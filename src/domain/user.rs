@@ -46,6 +46,11 @@ impl User {
     pub fn has_role(&self, role: &str) -> bool {
         self.roles.iter().any(|r| r == role)
     }
+
+    /// Only livechat agents may be linked to a department or routed to.
+    pub fn is_livechat_agent(&self) -> bool {
+        self.has_role(ROLE_AGENT)
+    }
 }
 
 /// A username as Rocket.Chat accepts it by default (`[0-9a-zA-Z-_.]+`).

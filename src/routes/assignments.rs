@@ -6,14 +6,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use validator::Validate;
 
-use super::extract::JsonBody;
-use crate::auth::AuthUser;
-use crate::auth::permissions::VIEW_LIVECHAT_MANAGER;
 use crate::distribution::{RouteRequest, Routed};
 use crate::domain::assignment::{Assignment, Channel, StateChange, Status};
 use crate::domain::pagination::Page;
+use crate::domain::permission::VIEW_LIVECHAT_MANAGER;
 use crate::domain::user::ROLE_AGENT;
 use crate::error::Error;
+use crate::http::AuthUser;
+use crate::http::extract::JsonBody;
 use crate::state::AppState;
 use crate::store::assignments::AssignmentFilter;
 
@@ -370,7 +370,7 @@ pub async fn agent_next(
     state
         .limits
         .agent_next
-        .check(&state.store, &crate::limits::client_address(&req))
+        .check(&state.store, &crate::http::bounds::client_address(&req))
         .await?;
     let token = token.into_inner();
     if token.trim().is_empty() || token.len() > 256 {

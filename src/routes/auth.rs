@@ -5,12 +5,13 @@ use serde::Deserialize;
 use serde_json::json;
 use validator::Validate;
 
-use super::extract::JsonBody;
 use super::user_json::UserJson;
 use crate::auth::password::{self, PasswordInput};
-use crate::auth::{AuthUser, token};
+use crate::auth::token;
 use crate::error::Error;
-use crate::limits::client_address;
+use crate::http::AuthUser;
+use crate::http::bounds::client_address;
+use crate::http::extract::JsonBody;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
@@ -60,9 +61,7 @@ pub async fn login(
     let Some((user, stored)) = state.store.users().find_for_login(login.trim()).await? else {
         return Err(Error::LoginFailed);
     };
-    let matches = tokio::task::spawn_blocking(move || password::verify(&input, &stored))
-        .await
-        .map_err(|e| Error::Unexpected(e.into()))?;
+    let matches = password::verify_in_background(input, stored).await?;
     if !matches || !user.active {
         return Err(Error::LoginFailed);
     }

@@ -5,10 +5,10 @@
 
 use super::comm100_body::ConfigBody;
 use super::comm100_json::ConfigJson;
-use super::extract::JsonBody;
-use crate::auth::AuthUser;
-use crate::auth::permissions::{MANAGE_DEPARTMENTS, VIEW_DEPARTMENTS};
+use crate::domain::permission::{MANAGE_DEPARTMENTS, VIEW_DEPARTMENTS};
 use crate::error::Error;
+use crate::http::AuthUser;
+use crate::http::extract::JsonBody;
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 

@@ -7,13 +7,13 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use validator::Validate;
 
-use super::extract::JsonBody;
 use super::inquiry_json::InquiryJson;
-use crate::auth::AuthUser;
-use crate::auth::permissions::{VIEW_L_ROOM, VIEW_LIVECHAT_MANAGER};
 use crate::domain::assignment::Assignment;
 use crate::domain::pagination::Page;
+use crate::domain::permission::{VIEW_L_ROOM, VIEW_LIVECHAT_MANAGER};
 use crate::error::Error;
+use crate::http::AuthUser;
+use crate::http::extract::JsonBody;
 use crate::state::AppState;
 use crate::store::assignments::QueueScope;
 

@@ -5,13 +5,13 @@ use serde::Deserialize;
 use serde_json::json;
 use validator::Validate;
 
-use super::extract::JsonBody;
 use super::user_json::UserJson;
-use crate::auth::AuthUser;
-use crate::auth::permissions::{MANAGE_AGENTS, MANAGE_MANAGERS, VIEW_LIVECHAT_MANAGER};
 use crate::domain::pagination::Page;
+use crate::domain::permission::{MANAGE_AGENTS, MANAGE_MANAGERS, VIEW_LIVECHAT_MANAGER};
 use crate::domain::user::{LivechatStatus, ROLE_AGENT, ROLE_MANAGER};
 use crate::error::Error;
+use crate::http::AuthUser;
+use crate::http::extract::JsonBody;
 use crate::state::AppState;
 
 /// The role behind a `{type}` path segment, and who may manage it.

@@ -8,7 +8,6 @@ pub mod auto_distribution;
 pub mod comm100_body;
 pub mod comm100_json;
 pub mod departments;
-pub mod extract;
 pub mod health;
 pub mod inquiries;
 pub mod inquiry_json;

@@ -5,15 +5,17 @@ use actix_web::HttpResponse;
 /// The OpenAPI 3.1 document of every route this server registers.
 #[utoipa::path(get, path = "/api/openapi.json", tag = "operations",
     responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
-pub async fn openapi_json() -> HttpResponse {
-    HttpResponse::Ok().json(crate::openapi::openapi())
+pub async fn openapi_json(state: actix_web::web::Data<crate::state::AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(state.api_document.clone())
 }
 
 /// Prometheus metrics of this instance, for the holder of `metrics.token`.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text exposition format", content_type = "text/plain"),
-              (status = 401, description = "No or a wrong bearer token", body = crate::openapi::ErrorBody),
-              (status = 404, description = "No `metrics.token` is set: metrics are not served", body = crate::openapi::ErrorBody)),
+              (status = 401, description = "No or a wrong bearer token", body = crate::error::ErrorBody),
+              (status = 404, description = "No `metrics.token` is set: metrics are not served", body = crate::error::ErrorBody)),
     security(("metricsToken" = [])))]
 pub async fn metrics(
     req: actix_web::HttpRequest,

@@ -5,10 +5,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use validator::Validate;
 
-use super::extract::JsonBody;
-use crate::auth::AuthUser;
-use crate::auth::permissions::ACCESS_PERMISSIONS;
+use crate::domain::permission::ACCESS_PERMISSIONS;
 use crate::error::Error;
+use crate::http::AuthUser;
+use crate::http::extract::JsonBody;
 use crate::state::AppState;
 use crate::store::permissions::Grant;
 

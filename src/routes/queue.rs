@@ -5,10 +5,10 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::inquiry_json::InquiryJson;
-use crate::auth::AuthUser;
-use crate::auth::permissions::VIEW_L_ROOM;
 use crate::domain::pagination::Page;
+use crate::domain::permission::VIEW_L_ROOM;
 use crate::error::Error;
+use crate::http::AuthUser;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

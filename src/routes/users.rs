@@ -5,13 +5,13 @@ use serde::Deserialize;
 use serde_json::json;
 use validator::Validate;
 
-use super::extract::JsonBody;
 use super::user_json::UserJson;
-use crate::auth::AuthUser;
 use crate::auth::password;
-use crate::auth::permissions::{CREATE_USER, EDIT_OTHER_USER_INFO};
+use crate::domain::permission::{CREATE_USER, EDIT_OTHER_USER_INFO};
 use crate::domain::user::{Email, NewUser, ROLE_USER, UserStatus, Username, parse_roles};
 use crate::error::Error;
+use crate::http::AuthUser;
+use crate::http::extract::JsonBody;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
@@ -49,10 +49,7 @@ pub async fn create(
         active: body.active.unwrap_or(true),
     };
     let plain = body.password;
-    let bcrypt = tokio::task::spawn_blocking(move || password::hash(&plain))
-        .await
-        .map_err(|e| Error::Unexpected(e.into()))?
-        .map_err(|e| Error::Unexpected(e.into()))?;
+    let bcrypt = password::hash_in_background(plain).await?;
     let user = state.store.users().insert(&new, bcrypt).await?;
     Ok(HttpResponse::Ok().json(json!({"user": UserJson::from(user), "success": true})))
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Store, num};
 use crate::domain::agent_link::AgentLink;
-use crate::domain::department::Sort;
+use crate::domain::listing::Sort;
 use crate::domain::pagination::Page;
 use crate::error::Error;
 

@@ -10,27 +10,19 @@
 //! deleted). An interruption can therefore leave fewer links than asked,
 //! but never a link without its department or a wrong `numAgents`.
 
-use std::sync::atomic::Ordering;
-
 use mongodb::ClientSession;
 use mongodb::bson::{Document, doc};
-use mongodb::error::{TRANSIENT_TRANSACTION_ERROR, UNKNOWN_TRANSACTION_COMMIT_RESULT};
 
 use super::department_agents::LinkDoc;
 use super::departments::fields_document;
 use super::routing_fields::link_fields;
-use super::{Store, is_duplicate_key, now, server_code};
+use super::{Store, is_duplicate_key, now, transaction};
 use crate::domain::ValidationError;
 use crate::domain::agent_link::{AgentLinkSpec, AgentLinkSpecs, starting_count};
-use crate::domain::department::{Department, DepartmentPatch, NewDepartment, SaveRefusal};
+use crate::domain::department::{Department, DepartmentPatch, NewDepartment};
 use crate::domain::id::new_id;
-use crate::domain::user::{ROLE_AGENT, User};
+use crate::domain::user::User;
 use crate::error::Error;
-
-const MAX_ATTEMPTS: u32 = 20;
-pub(super) const TXN_UNKNOWN: u8 = 0;
-const TXN_SUPPORTED: u8 = 1;
-pub(super) const TXN_UNSUPPORTED: u8 = 2;
 
 /// Runs a driver action inside the session when there is one.
 macro_rules! run {
@@ -81,36 +73,13 @@ enum Write<'a> {
     },
 }
 
-enum TxnFailure {
-    Unsupported,
-    Failed(mongodb::error::Error),
-}
-
-fn unsupported(e: &mongodb::error::Error) -> bool {
-    matches!(server_code(e), Some(20) | Some(263) | Some(303))
-        || e.to_string()
-            .contains("Transaction numbers are only allowed")
-}
-
-fn classify(e: mongodb::error::Error) -> TxnFailure {
-    if unsupported(&e) {
-        TxnFailure::Unsupported
-    } else {
-        TxnFailure::Failed(e)
-    }
-}
-
-fn retryable(e: &mongodb::error::Error) -> bool {
-    e.contains_label(TRANSIENT_TRANSACTION_ERROR)
-        || is_duplicate_key(e)
-        || server_code(e) == Some(112)
-}
-
-fn department_not_found() -> Error {
-    Error::meteor("error-department-not-found", "Department not found")
-}
-
 impl Store {
+    /// Runs `write` in a transaction when the server has them, else step
+    /// by step. Answers whether the department was found.
+    async fn write(&self, write: &Write<'_>) -> Result<bool, Error> {
+        transaction::run(self, async |session| apply(self, write, session).await).await
+    }
+
     /// Creates a department with its agents; answers its id.
     pub async fn create_department(
         &self,
@@ -145,7 +114,7 @@ impl Store {
         strict_counts: bool,
     ) -> Result<(), Error> {
         let current = self.existing_department(id).await?;
-        patch.check_against(&current).map_err(refusal)?;
+        patch.check_against(&current).map_err(Error::from)?;
         if let Some(fallback) = &patch.fallback_forward_department {
             self.check_fallback_exists(fallback).await?;
         }
@@ -153,16 +122,15 @@ impl Store {
             Some(a) => self.plan_links(id, "agents", a, &[], strict_counts).await?,
             None => LinkPlan::default(),
         };
-        let active = patch.enabled.unwrap_or(current.enabled) && !current.archived;
         let write = Write::Update {
             id,
             fields: fields_document(patch.fields()),
-            links_enabled: patch.enabled.map(|_| active),
-            active,
+            links_enabled: patch.links_enabled_after(&current),
+            active: patch.active_after(&current),
             links,
         };
         if !self.write(&write).await? {
-            return Err(department_not_found());
+            return Err(Error::department_not_found());
         }
         Ok(())
     }
@@ -185,7 +153,7 @@ impl Store {
             links,
         };
         if !self.write(&write).await? {
-            return Err(department_not_found());
+            return Err(Error::department_not_found());
         }
         Ok(())
     }
@@ -196,7 +164,7 @@ impl Store {
         let Some(current) = self.departments().find_by_id(id).await? else {
             return Ok(false);
         };
-        let links_enabled = !archived && current.enabled;
+        let links_enabled = current.links_enabled_when_archived(archived);
         self.write(&Write::SetArchived {
             id,
             archived,
@@ -215,15 +183,12 @@ impl Store {
         self.departments()
             .find_by_id(id)
             .await?
-            .ok_or_else(department_not_found)
+            .ok_or_else(Error::department_not_found)
     }
 
     async fn check_fallback_exists(&self, fallback: &str) -> Result<(), Error> {
         if self.departments().find_by_id(fallback).await?.is_none() {
-            return Err(Error::meteor(
-                "error-fallback-department-not-found",
-                "Fallback department not found",
-            ));
+            return Err(Error::fallback_department_not_found());
         }
         Ok(())
     }
@@ -251,7 +216,7 @@ impl Store {
         for spec in upsert.iter() {
             match users
                 .iter()
-                .find(|u| u.id == spec.agent_id && u.has_role(ROLE_AGENT))
+                .find(|u| u.id == spec.agent_id && u.is_livechat_agent())
             {
                 Some(user) => upserts.push((spec.clone(), user.clone())),
                 None => refused.push(spec.agent_id.clone()),
@@ -285,79 +250,6 @@ impl Store {
             removes: remove.to_vec(),
             start_count: starting_count(lowest, strict_counts),
         })
-    }
-
-    /// Runs `write` in a transaction when the server has them, else step
-    /// by step. Answers whether the department was found.
-    async fn write(&self, write: &Write<'_>) -> Result<bool, Error> {
-        if self.transactions.load(Ordering::Relaxed) != TXN_UNSUPPORTED {
-            match self.write_in_transaction(write).await {
-                Ok(found) => {
-                    self.transactions.store(TXN_SUPPORTED, Ordering::Relaxed);
-                    return Ok(found);
-                }
-                Err(TxnFailure::Failed(e)) => return Err(e.into()),
-                Err(TxnFailure::Unsupported) => {
-                    if self.transactions.swap(TXN_UNSUPPORTED, Ordering::Relaxed) == TXN_UNKNOWN {
-                        tracing::warn!(
-                            "the MongoDB server has no transactions; department saves run step by step"
-                        );
-                    }
-                }
-            }
-        }
-        Ok(apply(self, write, &mut None).await?)
-    }
-
-    async fn write_in_transaction(&self, write: &Write<'_>) -> Result<bool, TxnFailure> {
-        let mut session = self.client().start_session().await.map_err(classify)?;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            session.start_transaction().await.map_err(classify)?;
-            let outcome = apply(self, write, &mut Some(&mut session)).await;
-            let error = match outcome {
-                Ok(found) => match commit(&mut session).await {
-                    Ok(()) => return Ok(found),
-                    Err(e) => e,
-                },
-                Err(e) => {
-                    let _ = session.abort_transaction().await;
-                    e
-                }
-            };
-            if attempt >= MAX_ATTEMPTS || !retryable(&error) {
-                return Err(classify(error));
-            }
-            // Concurrent saves of the same department conflict; back off a
-            // little more each time so they finish one after the other.
-            tokio::time::sleep(std::time::Duration::from_millis(u64::from(attempt) * 3)).await;
-        }
-    }
-}
-
-async fn commit(session: &mut ClientSession) -> Result<(), mongodb::error::Error> {
-    let mut tries = 0;
-    loop {
-        match session.commit_transaction().await {
-            Err(e) if e.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT) && tries < 3 => {
-                tries += 1;
-            }
-            other => return other,
-        }
-    }
-}
-
-fn refusal(r: SaveRefusal) -> Error {
-    match r {
-        SaveRefusal::CircularFallback => Error::meteor(
-            "error-fallback-department-circular",
-            "Cannot save department. Circular reference between fallback department and department",
-        ),
-        SaveRefusal::ArchivedCannotBeEnabled => Error::meteor(
-            "error-archived-department-cant-be-enabled",
-            "Archived departments cant be enabled",
-        ),
     }
 }
 

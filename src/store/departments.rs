@@ -2,7 +2,7 @@
 //! Rocket.Chat Enterprise units (`type: 'u'`), which share the collection.
 
 use futures::TryStreamExt;
-use mongodb::bson::{self, Bson, Document, doc};
+use mongodb::bson::{Bson, Document, doc};
 use mongodb::options::IndexOptions;
 use mongodb::{Collection, IndexModel};
 use regex::escape;
@@ -11,7 +11,8 @@ use super::case_insensitive;
 
 use super::json::{document_to_json, field_to_bson};
 use super::{Store, now, num};
-use crate::domain::department::{ArchivedFilter, Department, DepartmentFilter, FieldValue, Sort};
+use crate::domain::department::{Department, FieldValue};
+use crate::domain::listing::{ArchivedFilter, DepartmentFilter, Sort};
 use crate::domain::pagination::Page;
 use crate::error::Error;
 
@@ -125,11 +126,7 @@ pub(crate) fn to_department(mut d: Document) -> Department {
     ] {
         d.remove(key);
     }
-    let number = |d: &mut Document, key: &str| {
-        d.remove(key)
-            .and_then(|v| bson::from_bson::<Lenient>(Bson::Document(doc! {"v": v})).ok())
-            .and_then(|l| l.v)
-    };
+    let number = |d: &mut Document, key: &str| d.remove(key).as_ref().and_then(num::read_i64);
     let num_agents = number(&mut d, "numAgents").unwrap_or(0);
     let max = number(&mut d, "maxNumberSimultaneousChat");
     Department {
@@ -145,12 +142,6 @@ pub(crate) fn to_department(mut d: Document) -> Department {
         fallback_forward_department: Some(fallback).filter(|f| !f.is_empty()),
         other: document_to_json(d),
     }
-}
-
-#[derive(serde::Deserialize)]
-struct Lenient {
-    #[serde(default, deserialize_with = "num::opt_i64")]
-    v: Option<i64>,
 }
 
 /// The stored form of client-set fields.
@@ -278,10 +269,5 @@ impl Departments {
             .try_collect()
             .await?;
         Ok(found.into_iter().map(to_department).collect())
-    }
-
-    /// Whether the collection holds no document at all.
-    pub async fn is_empty(&self) -> Result<bool, Error> {
-        Ok(self.coll.find_one(doc! {}).await?.is_none())
     }
 }

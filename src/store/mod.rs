@@ -11,6 +11,7 @@
 
 pub mod assignments;
 pub mod auto_distribution;
+mod credentials;
 pub mod department_agents;
 mod department_save;
 pub mod departments;
@@ -22,6 +23,7 @@ pub mod rate_limits;
 pub mod roles;
 pub mod routing;
 pub mod routing_fields;
+mod transaction;
 pub mod users;
 
 use std::sync::Arc;
@@ -33,8 +35,39 @@ use mongodb::error::{ErrorKind, WriteFailure};
 use mongodb::options::ClientOptions;
 use mongodb::{Client, Collection, Database, IndexModel};
 
-use crate::config::Settings;
 use crate::error::Error;
+
+/// Where and how to connect, as `startup` reads it from the settings.
+pub struct Target {
+    pub url: String,
+    pub server_selection_timeout_ms: u64,
+    pub connect_timeout_ms: u64,
+    /// Whether to try multi-document transactions at all.
+    pub transactions: bool,
+}
+
+/// Who hears of the store's commands and failures (the metrics). Metrics
+/// are per process, so the observer is too: the first one set stays.
+#[derive(Clone, Copy)]
+pub struct Observer {
+    /// Every command sent, by name.
+    pub command: fn(&str),
+    /// Every failure, as `unavailable` or `unexpected`.
+    pub failure: fn(&'static str),
+}
+
+static OBSERVER: std::sync::OnceLock<Observer> = std::sync::OnceLock::new();
+
+/// Sets the process's observer (once; later calls change nothing).
+pub fn observe(observer: Observer) {
+    let _ = OBSERVER.set(observer);
+}
+
+fn note_failure(kind: &'static str) {
+    if let Some(observer) = OBSERVER.get() {
+        (observer.failure)(kind);
+    }
+}
 
 /// Handle to the database; cheap to clone (the driver pools connections).
 #[derive(Clone, Debug)]
@@ -49,22 +82,18 @@ pub struct Store {
 impl Store {
     /// Builds the client from `MONGO_URL`. The server need not be up yet:
     /// the driver connects lazily and reconnects by itself.
-    pub async fn connect(settings: &Settings) -> Result<Store, crate::config::ConfigError> {
-        let bad_url = |e: mongodb::error::Error| {
-            crate::config::ConfigError::new(format!("MONGO_URL: {}", e.kind))
-        };
-        let mut options = ClientOptions::parse(&settings.mongo_url)
-            .await
-            .map_err(bad_url)?;
+    pub async fn connect(target: &Target) -> Result<Store, Error> {
+        let bad_url =
+            |e: mongodb::error::Error| Error::bad_request(format!("MONGO_URL: {}", e.kind));
+        let mut options = ClientOptions::parse(&target.url).await.map_err(bad_url)?;
         // The URL may name the application (`?appName=`), as fault tests
         // do to aim a fail point at one instance.
         if options.app_name.is_none() {
             options.app_name = Some("switchboard".into());
         }
-        options.server_selection_timeout = Some(Duration::from_millis(
-            settings.mongo.server_selection_timeout_ms,
-        ));
-        options.connect_timeout = Some(Duration::from_millis(settings.mongo.connect_timeout_ms));
+        options.server_selection_timeout =
+            Some(Duration::from_millis(target.server_selection_timeout_ms));
+        options.connect_timeout = Some(Duration::from_millis(target.connect_timeout_ms));
         // After an error that marks the server unknown (a transient "shutting
         // down", 11600), a polling monitor checks it again at once; a
         // streaming one may sit in its awaited `hello` for up to 10 s, and
@@ -74,9 +103,10 @@ impl Store {
         }
         options.command_event_handler = Some(mongodb::event::EventHandler::callback(
             |event: mongodb::event::command::CommandEvent| {
-                if let mongodb::event::command::CommandEvent::Started(started) = event {
-                    crate::telemetry::metrics::record_mongodb_command(&started.command_name);
-                    crate::telemetry::commands::note_command();
+                if let mongodb::event::command::CommandEvent::Started(started) = event
+                    && let Some(observer) = OBSERVER.get()
+                {
+                    (observer.command)(&started.command_name);
                 }
             },
         ));
@@ -89,16 +119,12 @@ impl Store {
         Ok(Store {
             client,
             db,
-            transactions: Arc::new(AtomicU8::new(if settings.mongo.transactions {
-                department_save::TXN_UNKNOWN
+            transactions: Arc::new(AtomicU8::new(if target.transactions {
+                transaction::TXN_UNKNOWN
             } else {
-                department_save::TXN_UNSUPPORTED
+                transaction::TXN_UNSUPPORTED
             })),
         })
-    }
-
-    pub fn database_name(&self) -> &str {
-        self.db.name()
     }
 
     pub(crate) fn collection<T: Send + Sync>(&self, name: &str) -> Collection<T> {
@@ -129,17 +155,6 @@ impl Store {
             rate_limits::indexes(),
         )
         .await?;
-        Ok(())
-    }
-
-    /// Start-up data: Rocket.Chat's roles and default permission grants
-    /// where missing, and the configured admin when no admin exists.
-    pub async fn seed(&self, settings: &Settings) -> Result<(), Error> {
-        self.roles().seed().await?;
-        self.permissions().seed().await?;
-        if let Some(admin) = settings.bootstrap_admin() {
-            self.users().bootstrap_admin(admin).await?;
-        }
         Ok(())
     }
 
@@ -279,10 +294,10 @@ impl From<mongodb::error::Error> for Error {
         ) || e.contains_label("NetworkError")
             || e.contains_label(mongodb::error::RETRYABLE_WRITE_ERROR);
         if unreachable {
-            crate::telemetry::metrics::record_mongodb_error("unavailable");
+            note_failure("unavailable");
             Error::Unavailable(e.into())
         } else {
-            crate::telemetry::metrics::record_mongodb_error("unexpected");
+            note_failure("unexpected");
             Error::Unexpected(e.into())
         }
     }

@@ -52,6 +52,21 @@ pub fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error>
     d.deserialize_option(LenientI64)
 }
 
+/// Reads one stored value like [`opt_i64`].
+pub fn read_i64(value: &mongodb::bson::Bson) -> Option<i64> {
+    serde::Deserializer::deserialize_option(
+        mongodb::bson::Deserializer::new(value.clone()),
+        LenientI64,
+    )
+    .ok()
+    .flatten()
+}
+
+/// The integer under `key`, absent or unreadable as 0.
+pub fn field_i64(doc: &mongodb::bson::Document, key: &str) -> i64 {
+    doc.get(key).and_then(read_i64).unwrap_or(0)
+}
+
 /// Reads an integer like [`opt_i64`], absent or unreadable as 0.
 pub fn i64_or_zero<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
     Ok(opt_i64(d)?.unwrap_or(0))
@@ -84,5 +99,17 @@ mod tests {
         }
         let row: Row = bson::from_document(doc! {"limit": bson::Bson::Null}).unwrap();
         assert_eq!(row.limit, None);
+    }
+
+    #[test]
+    fn one_stored_value_reads_the_same_way() {
+        let stored = doc! {"a": 3_i32, "b": 4.9_f64, "c": " 7 ", "d": true, "e": "x"};
+        let read: Vec<i64> = ["a", "b", "c", "d", "e", "missing"]
+            .iter()
+            .map(|k| super::field_i64(&stored, k))
+            .collect();
+        assert_eq!(read, vec![3, 4, 7, 0, 0, 0]);
+        assert_eq!(super::read_i64(&bson::Bson::Int64(9)), Some(9));
+        assert_eq!(super::read_i64(&bson::Bson::Null), None);
     }
 }

@@ -7,7 +7,6 @@ use mongodb::bson::{self, doc};
 use serde::{Deserialize, Serialize};
 
 use super::{Store, is_duplicate_key, now};
-use crate::auth::permissions::DEFAULT_GRANTS;
 use crate::error::Error;
 
 pub const COLLECTION: &str = "rocketchat_permissions";
@@ -57,8 +56,8 @@ impl Permissions {
 
     /// Inserts Rocket.Chat's default grant for each permission that has no
     /// document; an existing document is never overwritten.
-    pub async fn seed(&self) -> Result<(), Error> {
-        for (permission, roles) in DEFAULT_GRANTS {
+    pub async fn seed(&self, grants: &[(&str, &[&str])]) -> Result<(), Error> {
+        for (permission, roles) in grants {
             let result = self
                 .coll
                 .update_one(
@@ -74,11 +73,6 @@ impl Permissions {
             }
         }
         Ok(())
-    }
-
-    /// Whether any of `roles` is granted any of `permissions`.
-    pub async fn any_granted(&self, roles: &[String], permissions: &[&str]) -> Result<bool, Error> {
-        Ok(!self.granted(roles, permissions).await?.is_empty())
     }
 
     /// Which of `permissions` are granted to at least one of `roles`.

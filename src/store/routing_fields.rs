@@ -13,12 +13,15 @@
 
 use mongodb::bson::{Document, doc};
 
-use crate::domain::routing::eligibility;
+use crate::domain::routing::{Eligibility, eligibility};
 use crate::domain::user::User;
 
 /// The fields to `$set` on every link of `user`.
 pub fn link_fields(user: &User) -> Document {
-    let (eligible, not_away) = eligibility(user);
+    let Eligibility {
+        eligible,
+        eligible_when_away_excluded: not_away,
+    } = eligibility(user);
     doc! {
         "username": &user.username,
         "eligible": eligible,

@@ -1,5 +1,5 @@
-//! `users`: Rocket.Chat's user documents, with Meteor's password and
-//! login-token layout. Writes use `$set`/`$push` on the fields Switchboard
+//! `users`: Rocket.Chat's user documents (passwords and login tokens are
+//! in `credentials`). Writes use `$set`/`$push` on the fields Switchboard
 //! owns, so fields written by a Rocket.Chat server are kept.
 
 use futures::TryStreamExt;
@@ -7,16 +7,11 @@ use mongodb::bson::{Document, doc};
 use mongodb::options::{FindOptions, IndexOptions};
 use mongodb::{Collection, IndexModel};
 use regex::escape;
-use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
-use super::{Store, is_duplicate_key, now, num};
-use crate::auth::password;
-use crate::config::AdminSettings;
+use super::{Store, duplicate_index, is_duplicate_key, now, num};
 use crate::domain::pagination::Page;
-use crate::domain::user::{
-    Email, LivechatStatus, NewUser, ROLE_ADMIN, ROLE_USER, User, UserEmail, UserStatus,
-};
+use crate::domain::user::{LivechatStatus, NewUser, User, UserEmail, UserStatus};
 use crate::error::Error;
 
 pub const COLLECTION: &str = "users";
@@ -67,26 +62,6 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Deserialize)]
-struct PasswordDoc {
-    #[serde(rename = "_id")]
-    id: String,
-    #[serde(default)]
-    services: Option<ServicesDoc>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ServicesDoc {
-    #[serde(default)]
-    password: Option<BcryptDoc>,
-}
-
-#[derive(Debug, Deserialize)]
-struct BcryptDoc {
-    #[serde(default)]
-    bcrypt: Option<String>,
-}
-
 impl From<UserDoc> for User {
     fn from(d: UserDoc) -> Self {
         User {
@@ -120,9 +95,13 @@ impl From<UserDoc> for User {
 }
 
 /// Everything but credentials.
-fn public_projection() -> Document {
+pub(super) fn public_projection() -> Document {
     doc! {"services": 0}
 }
+
+/// The unique index on e-mail addresses, under MongoDB's default name (the
+/// one Rocket.Chat's own index on the same key has).
+const EMAIL_INDEX: &str = "emails.address_1";
 
 pub(super) fn indexes() -> Vec<IndexModel> {
     let unique_sparse = || IndexOptions::builder().unique(true).sparse(true).build();
@@ -133,7 +112,13 @@ pub(super) fn indexes() -> Vec<IndexModel> {
             .build(),
         IndexModel::builder()
             .keys(doc! {"emails.address": 1})
-            .options(unique_sparse())
+            .options(
+                IndexOptions::builder()
+                    .unique(true)
+                    .sparse(true)
+                    .name(EMAIL_INDEX.to_string())
+                    .build(),
+            )
             .build(),
         IndexModel::builder()
             .keys(doc! {"services.resume.loginTokens.hashedToken": 1})
@@ -178,15 +163,12 @@ impl Users {
         match self.raw().insert_one(document).await {
             Ok(_) => {}
             Err(e) if is_duplicate_key(&e) => {
-                let taken = if e.to_string().contains("emails") {
+                let taken = if duplicate_index(&e) == Some(EMAIL_INDEX) {
                     user.email.as_str()
                 } else {
                     user.username.as_str()
                 };
-                return Err(Error::meteor(
-                    "error-field-unavailable",
-                    &format!("{taken} is already in use :("),
-                ));
+                return Err(Error::field_unavailable(taken));
             }
             Err(e) => return Err(e.into()),
         }
@@ -225,87 +207,11 @@ impl Users {
         Ok(users.into_iter().map(User::from).collect())
     }
 
-    /// The user and its bcrypt hash, by username or e-mail address.
-    pub async fn find_for_login(&self, login: &str) -> Result<Option<(User, String)>, Error> {
-        let filter = doc! {"$or": [
-            {"username": login},
-            {"emails.address": login.to_lowercase()},
-        ]};
-        let Some(user) = self
-            .coll
-            .find_one(filter)
-            .projection(public_projection())
-            .await?
-        else {
-            return Ok(None);
-        };
-        let secret = self
-            .coll
-            .clone_with_type::<PasswordDoc>()
-            .find_one(doc! {"_id": &user.id})
-            .projection(doc! {"services.password.bcrypt": 1})
-            .await?;
-        let hash = secret
-            .filter(|s| s.id == user.id)
-            .and_then(|s| s.services)
-            .and_then(|s| s.password)
-            .and_then(|p| p.bcrypt);
-        Ok(hash.map(|h| (User::from(user), h)))
-    }
-
-    /// The active user that owns this hashed login token.
-    pub async fn find_by_login_token(
-        &self,
-        user_id: &str,
-        hashed_token: &str,
-    ) -> Result<Option<User>, Error> {
-        let found = self
-            .coll
-            .find_one(doc! {
-                "_id": user_id,
-                "services.resume.loginTokens.hashedToken": hashed_token,
-            })
-            .projection(public_projection())
-            .await?;
-        Ok(found.map(User::from))
-    }
-
-    pub async fn add_login_token(&self, user_id: &str, hashed_token: &str) -> Result<(), Error> {
-        self.coll
-            .update_one(
-                doc! {"_id": user_id},
-                doc! {"$push": {"services.resume.loginTokens": {
-                    "when": now(), "hashedToken": hashed_token,
-                }}},
-            )
-            .await?;
-        Ok(())
-    }
-
-    pub async fn remove_login_token(&self, user_id: &str, hashed_token: &str) -> Result<(), Error> {
-        self.coll
-            .update_one(
-                doc! {"_id": user_id},
-                doc! {"$pull": {"services.resume.loginTokens": {"hashedToken": hashed_token}}},
-            )
-            .await?;
-        Ok(())
-    }
-
     /// Adds a role; answers the updated user, or `None` when no such user.
     pub async fn add_role(&self, user_id: &str, role: &str) -> Result<Option<User>, Error> {
         self.update_returning(
             user_id,
             doc! {"$addToSet": {"roles": role}, "$set": {"_updatedAt": now()}},
-        )
-        .await
-    }
-
-    /// Removes a role; answers the updated user, or `None` when no such user.
-    pub async fn remove_role(&self, user_id: &str, role: &str) -> Result<Option<User>, Error> {
-        self.update_returning(
-            user_id,
-            doc! {"$pull": {"roles": role}, "$set": {"_updatedAt": now()}},
         )
         .await
     }
@@ -403,50 +309,9 @@ impl Users {
         Ok((users.into_iter().map(User::from).collect(), total))
     }
 
-    /// Creates the configured admin when no user holds the `admin` role.
-    /// Never touches an existing user: when the username or e-mail is
-    /// taken (by another instance starting at the same moment, or by an
-    /// ordinary user) the insert fails on the unique index and is logged.
-    pub async fn bootstrap_admin(&self, admin: &AdminSettings) -> Result<(), Error> {
-        if self
-            .coll
-            .count_documents(doc! {"roles": ROLE_ADMIN})
-            .await?
-            > 0
-        {
-            return Ok(());
-        }
-        let username = crate::domain::user::Username::parse("ADMIN_USERNAME", &admin.username)
-            .map_err(|e| Error::bad_request(e.to_string()))?;
-        let email = if admin.email.is_empty() {
-            format!("{}@switchboard.local", username.as_str())
-        } else {
-            admin.email.clone()
-        };
-        let email =
-            Email::parse("ADMIN_EMAIL", &email).map_err(|e| Error::bad_request(e.to_string()))?;
-        let plain = admin.password.expose_secret().to_string();
-        let bcrypt = tokio::task::spawn_blocking(move || password::hash(&plain))
-            .await
-            .map_err(|e| Error::Unexpected(e.into()))?
-            .map_err(|e| Error::Unexpected(e.into()))?;
-        let new = NewUser {
-            name: username.as_str().to_string(),
-            username,
-            email,
-            roles: vec![ROLE_ADMIN.to_string(), ROLE_USER.to_string()],
-            active: true,
-        };
-        match self.insert(&new, bcrypt).await {
-            Ok(user) => {
-                tracing::info!(user_id = %user.id, username = %user.username, "created the admin user")
-            }
-            Err(Error::BadRequest { message, .. }) => {
-                tracing::warn!(%message, "admin user not created: the username or e-mail is taken")
-            }
-            Err(e) => return Err(e),
-        }
-        Ok(())
+    /// How many users hold `role`.
+    pub async fn count_with_role(&self, role: &str) -> Result<u64, Error> {
+        Ok(self.coll.count_documents(doc! {"roles": role}).await?)
     }
 }
 

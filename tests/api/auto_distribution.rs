@@ -118,7 +118,7 @@ fn first_backup_in_step(expected: &mut Value) {
 }
 
 /// Inserts a department the way Rocket.Chat stores one.
-async fn department(app: &TestApp, name: &str, description: &str) -> String {
+async fn insert_department(app: &TestApp, name: &str, description: &str) -> String {
     let id = switchboard::domain::id::new_id();
     app.db
         .collection::<Document>("rocketchat_livechat_department")
@@ -131,7 +131,7 @@ async fn department(app: &TestApp, name: &str, description: &str) -> String {
     id
 }
 
-async fn link(app: &TestApp, department_id: &str, agent_id: &str, username: &str) {
+async fn insert_link(app: &TestApp, department_id: &str, agent_id: &str, username: &str) {
     app.db
         .collection::<Document>("rocketchat_livechat_department_agents")
         .insert_one(doc! {
@@ -150,7 +150,13 @@ async fn link(app: &TestApp, department_id: &str, agent_id: &str, username: &str
 
 /// An admin livechat agent with this name and e-mail, and extra profile
 /// fields set on its user document.
-async fn agent(app: &TestApp, username: &str, name: &str, email: &str, extra: Document) -> String {
+async fn insert_agent(
+    app: &TestApp,
+    username: &str,
+    name: &str,
+    email: &str,
+    extra: Document,
+) -> String {
     let a = app
         .post(
             "/api/v1/users.create",
@@ -189,7 +195,7 @@ async fn max_chats_of(app: &TestApp, user_id: &str) -> Option<i64> {
 /// and department "40dc…" (with agent "6a07…") backed by "007a…" and
 /// "f1ff…".
 async fn oden_world(app: &TestApp) -> HashMap<&'static str, String> {
-    let oden = agent(
+    let oden = insert_agent(
         app,
         "oden",
         "Oden Beta",
@@ -197,13 +203,13 @@ async fn oden_world(app: &TestApp) -> HashMap<&'static str, String> {
         doc! {"nickname": "Oden", "bio": "", "language": "en"},
     )
     .await;
-    let pat = agent(app, "pat", "Pat Doe", "pat@example.com", doc! {}).await;
-    let depart = department(app, "depart", "ment").await;
-    let odens = department(app, "odens", "").await;
-    let first = department(app, "first backup", "").await;
-    let second = department(app, "second backup", "").await;
-    link(app, &odens, &oden, "oden").await;
-    link(app, &depart, &pat, "pat").await;
+    let pat = insert_agent(app, "pat", "Pat Doe", "pat@example.com", doc! {}).await;
+    let depart = insert_department(app, "depart", "ment").await;
+    let odens = insert_department(app, "odens", "").await;
+    let first = insert_department(app, "first backup", "").await;
+    let second = insert_department(app, "second backup", "").await;
+    insert_link(app, &odens, &oden, "oden").await;
+    insert_link(app, &depart, &pat, "pat").await;
     HashMap::from([
         ("2d950b8f-d8f7-4fd8-986f-befe4abb9cd4", oden),
         ("6a076e05-50f9-424b-b356-cacbc7f99065", pat),
@@ -279,7 +285,7 @@ async fn the_seed_get_is_answered_as_comm100_answers_it() {
 #[tokio::test]
 async fn the_seed_disable_and_enable_are_answered_as_comm100_answers_them() {
     let app = spawn_app().await;
-    let andy = agent(
+    let andy = insert_agent(
         &app,
         "andy",
         "Andy Liao",
@@ -287,10 +293,10 @@ async fn the_seed_disable_and_enable_are_answered_as_comm100_answers_them() {
         doc! {"bio": "Hello, I am Andy"},
     )
     .await;
-    let own = department(&app, "andys", "").await;
-    let main = department(&app, "main", "").await;
-    let backup = department(&app, "backup", "").await;
-    link(&app, &own, &andy, "andy").await;
+    let own = insert_department(&app, "andys", "").await;
+    let main = insert_department(&app, "main", "").await;
+    let backup = insert_department(&app, "backup", "").await;
+    insert_link(&app, &own, &andy, "andy").await;
     let ids = HashMap::from([
         // Comm100's example shows two ids for the same agent.
         ("35DC397E-509F-4D34-A1DE-843CE5B26D93", andy.clone()),
@@ -369,8 +375,8 @@ async fn nothing_stored_answers_the_defaults() {
 #[tokio::test]
 async fn a_partial_put_keeps_every_field_it_leaves_out() {
     let app = spawn_app().await;
-    let ann = agent(&app, "ann", "Ann", "ann@example.com", doc! {}).await;
-    let d = department(&app, "sales", "").await;
+    let ann = insert_agent(&app, "ann", "Ann", "ann@example.com", doc! {}).await;
+    let d = insert_department(&app, "sales", "").await;
     put(
         &app,
         &app.admin,
@@ -410,12 +416,12 @@ async fn a_partial_put_keeps_every_field_it_leaves_out() {
 #[tokio::test]
 async fn a_given_list_replaces_the_stored_one() {
     let app = spawn_app().await;
-    let ann = agent(&app, "ann", "Ann", "ann@example.com", doc! {}).await;
-    let bob = agent(&app, "bob", "Bob", "bob@example.com", doc! {}).await;
+    let ann = insert_agent(&app, "ann", "Ann", "ann@example.com", doc! {}).await;
+    let bob = insert_agent(&app, "bob", "Bob", "bob@example.com", doc! {}).await;
     let (d1, d2, d3) = (
-        department(&app, "one", "").await,
-        department(&app, "two", "").await,
-        department(&app, "three", "").await,
+        insert_department(&app, "one", "").await,
+        insert_department(&app, "two", "").await,
+        insert_department(&app, "three", "").await,
     );
     put(
         &app,
@@ -468,10 +474,10 @@ async fn a_given_list_replaces_the_stored_one() {
 async fn backups_are_answered_in_order_and_a_department_may_inherit_the_globals() {
     let app = spawn_app().await;
     let (d1, d2, d3, d4) = (
-        department(&app, "one", "").await,
-        department(&app, "two", "").await,
-        department(&app, "three", "").await,
-        department(&app, "four", "").await,
+        insert_department(&app, "one", "").await,
+        insert_department(&app, "two", "").await,
+        insert_department(&app, "three", "").await,
+        insert_department(&app, "four", "").await,
     );
     let answer = put(
         &app,
@@ -516,8 +522,8 @@ async fn backups_are_answered_in_order_and_a_department_may_inherit_the_globals(
 #[tokio::test]
 async fn entries_whose_user_or_department_was_deleted_are_shown_as_deleted() {
     let app = spawn_app().await;
-    let ann = agent(&app, "ann", "Ann Lee", "ann@example.com", doc! {}).await;
-    let d = department(&app, "gone soon", "").await;
+    let ann = insert_agent(&app, "ann", "Ann Lee", "ann@example.com", doc! {}).await;
+    let d = insert_department(&app, "gone soon", "").await;
     let answer = put(
         &app,
         &app.admin,
@@ -589,10 +595,10 @@ async fn reading_needs_view_and_changing_needs_manage_departments() {
 #[tokio::test]
 async fn every_invalid_input_is_a_400_naming_the_field_and_stores_nothing() {
     let app = spawn_app().await;
-    let ann = agent(&app, "ann", "Ann", "ann@example.com", doc! {}).await;
+    let ann = insert_agent(&app, "ann", "Ann", "ann@example.com", doc! {}).await;
     let not_agent = app.create_user("nora", &["user"]).await;
-    let d1 = department(&app, "one", "").await;
-    let d2 = department(&app, "two", "").await;
+    let d1 = insert_department(&app, "one", "").await;
+    let d2 = insert_department(&app, "two", "").await;
     // A valid agent entry rides along in every body: its limit must not land.
     let with_ann = |mut body: Value| {
         if body.get("agentAutoDistributionConfigs").is_none() {
@@ -717,8 +723,8 @@ async fn every_invalid_input_is_a_400_naming_the_field_and_stores_nothing() {
 async fn concurrent_puts_of_different_fields_on_two_instances_all_land() {
     let app = spawn_app().await;
     let other = spawn_instance(test_settings(&app.db_name)).await;
-    let ann = agent(&app, "ann", "Ann", "ann@example.com", doc! {}).await;
-    let d = department(&app, "sales", "").await;
+    let ann = insert_agent(&app, "ann", "Ann", "ann@example.com", doc! {}).await;
+    let d = insert_department(&app, "sales", "").await;
     let bodies = [
         json!({"autoDistributionMethod": "roundRobin"}),
         json!({"maxConcurrentChatsForAllAgents": 6}),

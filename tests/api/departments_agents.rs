@@ -5,7 +5,7 @@ use mongodb::bson::doc;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::departments_support::{BASE, LINKS};
+use crate::helpers::{BASE, LINKS};
 use crate::helpers::{
     assert_bad_request, assert_forbidden, assert_unauthenticated, spawn_app, spawn_app_with,
 };
@@ -155,7 +155,7 @@ async fn re_upserting_keeps_stored_count_and_order_unless_given() {
     app.put(
         &format!("{BASE}/{id}"),
         &app.admin,
-        json!({"department": crate::departments_support::department("K"), "agents": [{"agentId": agent, "order": 9}]}),
+        json!({"department": crate::helpers::department_body("K"), "agents": [{"agentId": agent, "order": 9}]}),
     )
     .await;
     let link = app.link(&id, &agent).await.unwrap();

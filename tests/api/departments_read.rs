@@ -4,7 +4,7 @@ use mongodb::bson::doc;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::departments_support::{BASE, DEPARTMENTS, department};
+use crate::helpers::{BASE, DEPARTMENTS, department_body};
 use crate::helpers::{assert_bad_request, assert_forbidden, assert_unauthenticated, spawn_app};
 
 fn names(body: &Value) -> Vec<String> {
@@ -66,7 +66,7 @@ async fn the_list_filters_by_text_enabled_exclusion_and_archived() {
     let app = spawn_app().await;
     let sales = app.department_id("Sales (EU)", json!([])).await;
     app.department_id("Support", json!([])).await;
-    let mut off = department("Offline sales");
+    let mut off = department_body("Offline sales");
     off["enabled"] = json!(false);
     app.post(BASE, &app.admin, json!({"department": off})).await;
     let archived = app.department_id("Old sales", json!([])).await;
@@ -287,7 +287,7 @@ async fn list_by_ids_needs_an_array() {
 async fn the_widget_config_is_public_and_lists_enabled_unarchived_departments() {
     let app = spawn_app().await;
     let on = app.department_id("Open", json!([])).await;
-    let mut off = department("Closed");
+    let mut off = department_body("Closed");
     off["enabled"] = json!(false);
     app.post(BASE, &app.admin, json!({"department": off})).await;
     let gone = app.department_id("Gone", json!([])).await;

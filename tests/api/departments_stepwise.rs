@@ -7,7 +7,7 @@
 use mongodb::bson::doc;
 use serde_json::json;
 
-use crate::departments_support::{BASE, LINKS, department};
+use crate::helpers::{BASE, LINKS, department_body};
 use crate::helpers::{TestApp, assert_bad_request, number, spawn_app_with};
 
 async fn app_without_transactions() -> TestApp {
@@ -41,7 +41,7 @@ async fn a_rejected_save_writes_nothing() {
         .post(
             BASE,
             &app.admin,
-            json!({"department": department("Half"),
+            json!({"department": department_body("Half"),
                    "agents": [{"agentId": agent}, {"agentId": "ghost"}]}),
         )
         .await;

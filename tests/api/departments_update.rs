@@ -4,7 +4,7 @@ use mongodb::bson::doc;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::departments_support::{BASE, DEPARTMENTS, LINKS, department};
+use crate::helpers::{BASE, DEPARTMENTS, LINKS, department_body};
 use crate::helpers::{
     assert_bad_request, assert_forbidden, assert_unauthenticated, spawn_app, spawn_app_with,
 };
@@ -12,7 +12,7 @@ use crate::helpers::{
 #[tokio::test]
 async fn put_merges_fields_and_keeps_unsent_ones() {
     let app = spawn_app().await;
-    let mut d = department("Before");
+    let mut d = department_body("Before");
     d["description"] = json!("kept");
     let id = app
         .post(BASE, &app.admin, json!({"department": d}))
@@ -25,7 +25,7 @@ async fn put_merges_fields_and_keeps_unsent_ones() {
         .put(
             &format!("{BASE}/{id}"),
             &app.admin,
-            json!({"department": department("After")}),
+            json!({"department": department_body("After")}),
         )
         .await;
     assert_eq!(a.status, 200, "{:?}", a.body);
@@ -41,7 +41,7 @@ async fn put_validates_everything_before_writing() {
     let agent = app.agent("put.agent").await;
     let id = app.department_id("Same", json!([])).await;
     let before = app.stored(DEPARTMENTS, &id).await.unwrap();
-    let mut circular = department("Renamed");
+    let mut circular = department_body("Renamed");
     circular["fallbackForwardDepartment"] = json!(id);
     let cases = vec![
         (
@@ -49,23 +49,23 @@ async fn put_validates_everything_before_writing() {
             "error-fallback-department-circular",
         ),
         (
-            json!({"department": department("Renamed"), "agents": "not an array"}),
+            json!({"department": department_body("Renamed"), "agents": "not an array"}),
             "agents",
         ),
         (
-            json!({"department": department("Renamed"), "agents": [{"notAValidKey": "string"}]}),
+            json!({"department": department_body("Renamed"), "agents": [{"notAValidKey": "string"}]}),
             "agents[0].agentId",
         ),
         (
-            json!({"department": department("Renamed"), "agents": [{"upsert": [{"notAValidKey": "string"}]}]}),
+            json!({"department": department_body("Renamed"), "agents": [{"upsert": [{"notAValidKey": "string"}]}]}),
             "agents[0].agentId",
         ),
         (
-            json!({"department": department("Renamed"), "agents": [{"agentId": "ghost"}]}),
+            json!({"department": department_body("Renamed"), "agents": [{"agentId": "ghost"}]}),
             "not livechat agents",
         ),
         (
-            json!({"department": department("Renamed"), "agents": [{"agentId": agent, "count": -2}]}),
+            json!({"department": department_body("Renamed"), "agents": [{"agentId": agent, "count": -2}]}),
             "agents[0].count",
         ),
         (
@@ -89,7 +89,7 @@ async fn put_validates_everything_before_writing() {
         .put(
             &format!("{BASE}/nope"),
             &app.admin,
-            json!({"department": department("x")}),
+            json!({"department": department_body("x")}),
         )
         .await;
     assert_bad_request(&a, "Department not found [error-department-not-found]");
@@ -101,7 +101,7 @@ async fn put_needs_manage_permission_to_save_and_add_agents_permission_for_agent
     let agent = app.agent("perm.agent").await;
     let id = app.department_id("P", json!([])).await;
     let path = format!("{BASE}/{id}");
-    let body = json!({"department": department("P2"), "agents": [{"agentId": agent}]});
+    let body = json!({"department": department_body("P2"), "agents": [{"agentId": agent}]});
     assert_unauthenticated(&app.call(Method::PUT, &path, None, Some(body.clone())).await);
     let (_, nobody) = app.user_with_roles("nobody", &["user"]).await;
     assert_forbidden(&app.put(&path, &nobody, body.clone()).await);
@@ -139,7 +139,7 @@ async fn enabling_disabling_and_archiving_keep_links_in_step() {
             .unwrap()
     };
     assert!(enabled_link().await);
-    let mut off = department("Step");
+    let mut off = department_body("Step");
     off["enabled"] = json!(false);
     app.put(
         &format!("{BASE}/{id}"),
@@ -151,7 +151,7 @@ async fn enabling_disabling_and_archiving_keep_links_in_step() {
     app.put(
         &format!("{BASE}/{id}"),
         &app.admin,
-        json!({"department": department("Step")}),
+        json!({"department": department_body("Step")}),
     )
     .await;
     assert!(enabled_link().await);
@@ -169,7 +169,7 @@ async fn enabling_disabling_and_archiving_keep_links_in_step() {
         .put(
             &format!("{BASE}/{id}"),
             &app.admin,
-            json!({"department": department("Step")}),
+            json!({"department": department_body("Step")}),
         )
         .await;
     assert_bad_request(&a, "error-archived-department-cant-be-enabled");
@@ -185,7 +185,7 @@ async fn enabling_disabling_and_archiving_keep_links_in_step() {
     app.put(
         &format!("{BASE}/{id}"),
         &app.admin,
-        json!({"department": department("Step")}),
+        json!({"department": department_body("Step")}),
     )
     .await;
     assert!(enabled_link().await);
@@ -230,7 +230,7 @@ async fn delete_removes_links_and_references_from_other_departments() {
     let doomed = app
         .department_id("Doomed", json!([{"agentId": agent}]))
         .await;
-    let mut pointing = department("Pointing");
+    let mut pointing = department_body("Pointing");
     pointing["fallbackForwardDepartment"] = json!(doomed);
     pointing["departmentsAllowedToForward"] = json!([doomed, "other"]);
     let a = app

@@ -8,7 +8,6 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 
 use crate::helpers::{TestApp, spawn_app};
-use crate::routing::{close, department, route};
 
 const CONFIG: &str = "/api/v1/livechat/autoDistributionConfig";
 
@@ -44,13 +43,13 @@ fn names(assignments: &[Value]) -> Vec<String> {
 async fn route_all(app: &TestApp, department: &str, visitors: &[&str]) -> Vec<Value> {
     let mut out = Vec::new();
     for v in visitors {
-        out.push(route(app, v, Some(department)).await);
+        out.push(app.route(v, Some(department)).await);
     }
     out
 }
 
 async fn concurrently(app: &TestApp, department: &str, n: usize) -> HashMap<String, usize> {
-    let calls = (0..n).map(|i| async move { route(app, &format!("c{i}"), Some(department)).await });
+    let calls = (0..n).map(|i| async move { app.route(&format!("c{i}"), Some(department)).await });
     let mut per_agent = HashMap::new();
     for a in join_all(calls).await {
         *per_agent
@@ -67,16 +66,16 @@ async fn load_balancing_picks_the_fewest_open_chats_then_the_earliest_last_assig
     let (b, _) = app.available_agent("bob").await;
     let (c, _) = app.available_agent("cid").await;
     // Counts are ignored by this method.
-    let d = department(
-        &app,
-        "lb",
-        &[
-            (&a, Some(100), None),
-            (&b, Some(0), None),
-            (&c, Some(0), None),
-        ],
-    )
-    .await;
+    let d = app
+        .department_with(
+            "lb",
+            &[
+                (&a, Some(100), None),
+                (&b, Some(0), None),
+                (&c, Some(0), None),
+            ],
+        )
+        .await;
     method_for(&app, &d, "loadBalancing").await;
     let first = route_all(&app, &d, &["v1", "v2", "v3", "v4"]).await;
     assert_eq!(names(&first), ["ann", "bob", "cid", "ann"]);
@@ -89,7 +88,7 @@ async fn load_balancing_picks_the_fewest_open_chats_then_the_earliest_last_assig
     );
     // Bob's chat ends: he now has the fewest. Then Bob and Cid hold one
     // each and Cid's last assignment is the earlier.
-    close(&app, first[1]["_id"].as_str().unwrap()).await;
+    app.close(first[1]["_id"].as_str().unwrap()).await;
     assert_eq!(
         names(&route_all(&app, &d, &["v5", "v6"]).await),
         ["bob", "cid"]
@@ -102,24 +101,24 @@ async fn round_robin_rotates_by_last_assignment_whatever_the_load() {
     let (a, _) = app.available_agent("ann").await;
     let (b, _) = app.available_agent("bob").await;
     let (c, _) = app.available_agent("cid").await;
-    let d = department(
-        &app,
-        "rr",
-        &[
-            (&a, Some(0), Some(2)),
-            (&b, Some(0), Some(1)),
-            (&c, Some(0), Some(3)),
-        ],
-    )
-    .await;
+    let d = app
+        .department_with(
+            "rr",
+            &[
+                (&a, Some(0), Some(2)),
+                (&b, Some(0), Some(1)),
+                (&c, Some(0), Some(3)),
+            ],
+        )
+        .await;
     method_for(&app, &d, "roundRobin").await;
     let mut sequence = Vec::new();
     for i in 0..6 {
-        let x = route(&app, &format!("v{i}"), Some(&d)).await;
+        let x = app.route(&format!("v{i}"), Some(&d)).await;
         sequence.push(x["username"].as_str().unwrap().to_string());
         // Ann always closes at once: load does not move her up the line.
         if x["username"] == "ann" {
-            close(&app, x["_id"].as_str().unwrap()).await;
+            app.close(x["_id"].as_str().unwrap()).await;
         }
     }
     assert_eq!(sequence, ["bob", "ann", "cid", "bob", "ann", "cid"]);
@@ -130,7 +129,9 @@ async fn capability_weighted_picks_the_lowest_ratio_of_open_chats_to_limit() {
     let app = spawn_app().await;
     let (a, _) = app.available_agent("ann").await;
     let (b, _) = app.available_agent("bob").await;
-    let d = department(&app, "cw", &[(&a, Some(0), None), (&b, Some(0), None)]).await;
+    let d = app
+        .department_with("cw", &[(&a, Some(0), None), (&b, Some(0), None)])
+        .await;
     limits(&app, &[(&a, 4), (&b, 2)]).await;
     method_for(&app, &d, "capabilityWeighted").await;
     let visitors: Vec<String> = (0..7).map(|i| format!("v{i}")).collect();
@@ -155,7 +156,9 @@ async fn a_department_override_beats_the_global_method() {
     let app = spawn_app().await;
     let (a, _) = app.available_agent("ann").await;
     let (b, _) = app.available_agent("bob").await;
-    let d = department(&app, "ls", &[(&a, Some(5), None), (&b, Some(0), None)]).await;
+    let d = app
+        .department_with("ls", &[(&a, Some(5), None), (&b, Some(0), None)])
+        .await;
     configure(&app, json!({"autoDistributionMethod": "loadBalancing",
         "departmentAutoDistributionConfigs": [{"departmentId": d, "autoDistributionMethod": "leastServed"}]})).await;
     let sequence = route_all(&app, &d, &["v1", "v2", "v3"]).await;
@@ -163,8 +166,10 @@ async fn a_department_override_beats_the_global_method() {
     assert_eq!(names(&sequence), ["bob", "bob", "bob"]);
     assert!(sequence.iter().all(|x| x["method"] == "leastServed"));
     // Without an override the global method applies.
-    let other = department(&app, "global", &[(&a, Some(5), None), (&b, Some(0), None)]).await;
-    let x = route(&app, "v4", Some(&other)).await;
+    let other = app
+        .department_with("global", &[(&a, Some(5), None), (&b, Some(0), None)])
+        .await;
+    let x = app.route("v4", Some(&other)).await;
     assert_eq!(x["method"], "loadBalancing");
     assert_eq!(
         x["username"], "ann",
@@ -187,7 +192,7 @@ async fn every_method_stays_balanced_and_within_limits_under_concurrency() {
         }
         let links: Vec<(&str, Option<i64>, Option<i64>)> =
             ids.iter().map(|i| (i.as_str(), Some(0), Some(0))).collect();
-        let d = department(&app, method, &links).await;
+        let d = app.department_with(method, &links).await;
         method_for(&app, &d, method).await;
         // One chat each for four concurrent visitors: nobody gets two.
         let per_agent = concurrently(&app, &d, 4).await;
@@ -202,7 +207,7 @@ async fn every_method_stays_balanced_and_within_limits_under_concurrency() {
         let calls = (0..20).map(|i| {
             let app = &app;
             let d = d.clone();
-            async move { route(app, &format!("burst{i}"), Some(&d)).await }
+            async move { app.route(&format!("burst{i}"), Some(&d)).await }
         });
         let answers = join_all(calls).await;
         let open = answers.iter().filter(|a| a["status"] == "open").count();
@@ -224,7 +229,9 @@ async fn the_limit_for_all_agents_applies_to_agents_without_their_own() {
     let app = spawn_app().await;
     let (a, _) = app.available_agent("ann").await;
     let (b, _) = app.available_agent("bob").await;
-    let d = department(&app, "limits", &[(&a, Some(0), None), (&b, Some(1), None)]).await;
+    let d = app
+        .department_with("limits", &[(&a, Some(0), None), (&b, Some(1), None)])
+        .await;
     configure(
         &app,
         json!({"ifLimitMaxConcurrentChatsForAllAgents": true, "maxConcurrentChatsForAllAgents": 1,
@@ -248,7 +255,7 @@ async fn the_limit_for_all_agents_applies_to_agents_without_their_own() {
         json!({"ifLimitMaxConcurrentChatsForAllAgents": false}),
     )
     .await;
-    assert_eq!(route(&app, "v5", Some(&d)).await["username"], "ann");
+    assert_eq!(app.route("v5", Some(&d)).await["username"], "ann");
 }
 
 #[tokio::test]
@@ -256,34 +263,31 @@ async fn the_last_chatted_agent_is_preferred_while_eligible() {
     let app = spawn_app().await;
     let (a, a_creds) = app.available_agent("ann").await;
     let (b, _) = app.available_agent("bob").await;
-    let d = department(
-        &app,
-        "sticky",
-        &[(&a, Some(0), Some(1)), (&b, Some(0), Some(2))],
-    )
-    .await;
+    let d = app
+        .department_with("sticky", &[(&a, Some(0), Some(1)), (&b, Some(0), Some(2))])
+        .await;
     configure(
         &app,
         json!({"departmentAutoDistributionConfigs": [
         {"departmentId": d, "isLastChattedAgentPreferred": true}]}),
     )
     .await;
-    let first = route(&app, "returning", Some(&d)).await;
+    let first = app.route("returning", Some(&d)).await;
     assert_eq!(first["username"], "ann");
-    close(&app, first["_id"].as_str().unwrap()).await;
+    app.close(first["_id"].as_str().unwrap()).await;
     // Least served would now pick Bob; the visitor goes back to Ann.
-    let again = route(&app, "returning", Some(&d)).await;
+    let again = app.route("returning", Some(&d)).await;
     assert_eq!(again["username"], "ann");
     assert!(
         again["reason"].as_str().unwrap().contains("last-chatted"),
         "{again:?}"
     );
-    close(&app, again["_id"].as_str().unwrap()).await;
+    app.close(again["_id"].as_str().unwrap()).await;
     // A new visitor is routed by the method.
-    assert_eq!(route(&app, "new", Some(&d)).await["username"], "bob");
+    assert_eq!(app.route("new", Some(&d)).await["username"], "bob");
     // When Ann is not available the method decides.
     app.set_livechat_status(&a_creds, "not-available").await;
-    assert_eq!(route(&app, "returning", Some(&d)).await["username"], "bob");
+    assert_eq!(app.route("returning", Some(&d)).await["username"], "bob");
 }
 
 /// Without a department the global preference applies: a returning
@@ -298,21 +302,21 @@ async fn without_a_department_the_global_last_chatted_preference_applies() {
         json!({"isLastChattedAgentPreferredForAutoDistribution": true}),
     )
     .await;
-    let first = route(&app, "returning", None).await;
+    let first = app.route("returning", None).await;
     assert_eq!(first["username"], "ann");
-    close(&app, first["_id"].as_str().unwrap()).await;
+    app.close(first["_id"].as_str().unwrap()).await;
     // By livechatCount Bob is next; the returning visitor gets Ann back.
-    let again = route(&app, "returning", None).await;
+    let again = app.route("returning", None).await;
     assert_eq!(again["username"], "ann");
     assert!(
         again["reason"].as_str().unwrap().contains("last-chatted"),
         "{again:?}"
     );
-    close(&app, again["_id"].as_str().unwrap()).await;
-    assert_eq!(route(&app, "new", None).await["username"], "bob");
+    app.close(again["_id"].as_str().unwrap()).await;
+    assert_eq!(app.route("new", None).await["username"], "bob");
     // An agent that cannot take it is passed over.
     app.set_livechat_status(&a_creds, "not-available").await;
-    let back = route(&app, "returning", None).await;
+    let back = app.route("returning", None).await;
     assert_eq!(back["username"], "bob", "{back:?}");
     assert!(back["reason"].as_str().unwrap().contains("least served"));
 }
@@ -322,10 +326,12 @@ async fn backups_are_tried_in_order_following_chains_without_looping() {
     let app = spawn_app().await;
     let (c, _) = app.available_agent("cid").await;
     let (off, off_creds) = app.available_agent("off").await;
-    let primary = department(&app, "primary", &[(&off, Some(0), None)]).await;
-    let second = department(&app, "second", &[]).await;
-    let third = department(&app, "third", &[]).await;
-    let last = department(&app, "last", &[(&c, Some(0), None)]).await;
+    let primary = app
+        .department_with("primary", &[(&off, Some(0), None)])
+        .await;
+    let second = app.department_with("second", &[]).await;
+    let third = app.department_with("third", &[]).await;
+    let last = app.department_with("last", &[(&c, Some(0), None)]).await;
     app.set_livechat_status(&off_creds, "not-available").await;
     // primary → [second (1), last (2)]; second → [third, primary (a cycle)];
     // third → [second (a cycle)].
@@ -336,7 +342,7 @@ async fn backups_are_tried_in_order_following_chains_without_looping() {
             {"backupDepartmentId": third, "order": 1}, {"backupDepartmentId": primary, "order": 2}]},
         {"departmentId": third, "backupDepartments": [{"backupDepartmentId": second, "order": 1}]},
     ]})).await;
-    let a = route(&app, "v1", Some(&primary)).await;
+    let a = app.route("v1", Some(&primary)).await;
     assert_eq!(a["status"], "open");
     assert_eq!(a["username"], "cid");
     assert_eq!(a["departmentId"], json!(last));
@@ -344,12 +350,12 @@ async fn backups_are_tried_in_order_following_chains_without_looping() {
     let reason = a["reason"].as_str().unwrap();
     assert!(reason.contains("primary → second → third"), "{reason}");
     // With nobody anywhere the chain ends, queued on the requested department.
-    let lone = department(&app, "lone", &[]).await;
+    let lone = app.department_with("lone", &[]).await;
     configure(&app, json!({"departmentAutoDistributionConfigs": [
         {"departmentId": second, "backupDepartments": [{"backupDepartmentId": lone, "order": 1}]},
         {"departmentId": lone, "backupDepartments": [{"backupDepartmentId": second, "order": 1}]},
     ]})).await;
-    let q = route(&app, "v2", Some(&second)).await;
+    let q = app.route("v2", Some(&second)).await;
     assert_eq!(q["status"], "queued");
     assert_eq!(q["departmentId"], json!(second));
 }
@@ -358,14 +364,14 @@ async fn backups_are_tried_in_order_following_chains_without_looping() {
 async fn with_auto_distribution_disabled_chats_are_queued() {
     let app = spawn_app().await;
     let (a, _) = app.available_agent("ann").await;
-    let d = department(&app, "off", &[(&a, Some(0), None)]).await;
+    let d = app.department_with("off", &[(&a, Some(0), None)]).await;
     assert_eq!(
         app.post(&format!("{CONFIG}:disable"), &app.admin, json!({}))
             .await
             .status,
         200
     );
-    let q = route(&app, "v1", Some(&d)).await;
+    let q = app.route("v1", Some(&d)).await;
     assert_eq!(q["status"], "queued");
     assert!(q["reason"].as_str().unwrap().contains("disabled"));
     let next = app
@@ -383,5 +389,5 @@ async fn with_auto_distribution_disabled_chats_are_queued() {
             .status,
         200
     );
-    assert_eq!(route(&app, "v3", Some(&d)).await["username"], "ann");
+    assert_eq!(app.route("v3", Some(&d)).await["username"], "ann");
 }

@@ -13,7 +13,6 @@ use mongodb::bson::{Document, doc};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, fresh_db_name, number, spawn_instance, test_settings};
-use crate::routing::{department, set_limit};
 
 /// Settings of an instance whose commands a fail point can single out,
 /// repairing within a second, at the service's default request bound.
@@ -26,6 +25,11 @@ fn faulty_settings(db_name: &str, app_name: &str) -> switchboard::config::Settin
     s.routing.queue_interval_ms = 100;
     s
 }
+
+/// The server has one `failCommand` fail point: arming it replaces what
+/// another test armed, and disarming it disarms theirs. The tests that arm
+/// it take turns (the rest of the suite still runs beside them).
+static FAIL_POINT: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Arms `failCommand` for `app_name`'s next matching commands: skips
 /// `skip` of them, then fails one (with `errorCode`) or, with `block_ms`,
@@ -106,7 +110,7 @@ async fn invariants(app: &TestApp, department: &str, agents: &[&str]) -> Result<
                 open_of(agent)
             ));
         }
-        let link = crate::routing::link(app, department, agent).await;
+        let link = app.stored_link(department, agent).await;
         if number(&link, "openChats") != open_of(agent) {
             return Err(format!("{agent}: link openChats {link:?}"));
         }
@@ -184,12 +188,13 @@ async fn close_all(app: &TestApp) {
 
 #[tokio::test]
 async fn a_decision_or_close_failing_at_any_write_leaks_no_slot_and_no_count() {
+    let _turn = FAIL_POINT.lock().await;
     let db_name = fresh_db_name();
     let app_name = format!("fault-{db_name}");
     let app = spawn_instance(faulty_settings(&db_name, &app_name)).await;
     let (ann, _) = app.available_agent("ann").await;
-    set_limit(&app, &ann, 1).await;
-    let sales = department(&app, "sales", &[(&ann, Some(0), None)]).await;
+    app.set_limit(&ann, 1).await;
+    let sales = app.department_with("sales", &[(&ann, Some(0), None)]).await;
 
     // A decision's writes, in order: the take of the link and the
     // reservation on the agent (findAndModify), the load published on the
@@ -285,15 +290,15 @@ async fn a_decline_failing_at_any_write_leaks_no_slot_and_no_count() {
     let app = spawn_instance(settings).await;
     let (ann, _) = app.available_agent("ann").await;
     let (bob, _) = app.available_agent("bob").await;
-    set_limit(&app, &ann, 1).await;
-    set_limit(&app, &bob, 1).await;
+    app.set_limit(&ann, 1).await;
+    app.set_limit(&bob, 1).await;
     // Ann is first in line and accepts by hand.
-    let sales = department(
-        &app,
-        "sales",
-        &[(&ann, Some(0), Some(0)), (&bob, Some(0), Some(1))],
-    )
-    .await;
+    let sales = app
+        .department_with(
+            "sales",
+            &[(&ann, Some(0), Some(0)), (&bob, Some(0), Some(1))],
+        )
+        .await;
     let a = app
         .put(
             "/api/v1/livechat/autoDistributionConfig",
@@ -377,15 +382,12 @@ async fn an_instance_killed_while_placing_waiting_chats_leaves_each_placed_once_
     let (ann, ann_creds) = survivor.available_agent("ann").await;
     let (bob, bob_creds) = survivor.available_agent("bob").await;
     for (agent, creds) in [(&ann, &ann_creds), (&bob, &bob_creds)] {
-        set_limit(&survivor, agent, 10).await;
+        survivor.set_limit(agent, 10).await;
         survivor.set_livechat_status(creds, "not-available").await;
     }
-    let sales = department(
-        &survivor,
-        "sales",
-        &[(&ann, None, None), (&bob, None, None)],
-    )
-    .await;
+    let sales = survivor
+        .department_with("sales", &[(&ann, None, None), (&bob, None, None)])
+        .await;
     for i in 0..20 {
         let (status, body) = post_route(&survivor, &format!("w{i}"), &sales).await;
         assert_eq!(status, 200, "{body:?}");
@@ -410,14 +412,7 @@ async fn an_instance_killed_while_placing_waiting_chats_leaves_each_placed_once_
         .spawn()
         .expect("the binary starts");
     let mut doomed = Killable(child);
-    let doomed_app = TestApp {
-        address: format!("http://127.0.0.1:{port}"),
-        db: survivor.db.clone(),
-        db_name: survivor.db_name.clone(),
-        mongo_url: survivor.mongo_url.clone(),
-        http: survivor.http.clone(),
-        admin: survivor.admin.clone(),
-    };
+    let doomed_app = survivor.same_database_at(format!("http://127.0.0.1:{port}"));
     let ready = format!("{}/readyz", doomed_app.address);
     for _ in 0..600 {
         match survivor.http.get(&ready).send().await {
@@ -501,6 +496,7 @@ async fn an_instance_killed_while_placing_waiting_chats_leaves_each_placed_once_
 
 #[tokio::test]
 async fn one_transient_database_error_does_not_keep_the_instance_unavailable() {
+    let _turn = FAIL_POINT.lock().await;
     let db_name = fresh_db_name();
     let app_name = format!("transient-{db_name}");
     let mut settings = faulty_settings(&db_name, &app_name);
@@ -538,6 +534,7 @@ async fn one_transient_database_error_does_not_keep_the_instance_unavailable() {
 
 #[tokio::test]
 async fn a_decision_that_cannot_start_within_the_bound_answers_503_having_done_nothing() {
+    let _turn = FAIL_POINT.lock().await;
     let db_name = fresh_db_name();
     let app_name = format!("admission-{db_name}");
     let mut settings = faulty_settings(&db_name, &app_name);
@@ -545,7 +542,7 @@ async fn a_decision_that_cannot_start_within_the_bound_answers_503_having_done_n
     settings.http.request_timeout_ms = 3_000;
     let app = spawn_instance(settings).await;
     let (ann, _) = app.available_agent("ann").await;
-    let sales = department(&app, "sales", &[(&ann, Some(0), None)]).await;
+    let sales = app.department_with("sales", &[(&ann, Some(0), None)]).await;
     // The first decision's take stalls for longer than the bound, holding
     // the instance's only turn.
     arm(&app, &app_name, "findAndModify", 0, Some(4_000)).await;

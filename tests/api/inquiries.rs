@@ -9,7 +9,6 @@ use crate::helpers::{
     test_settings,
 };
 use crate::queue_events::{app_with_slow_sweep, assignment, configure, switch};
-use crate::routing::{department, link, route, set_limit};
 
 async fn take(app: &TestApp, creds: &Creds, inquiry: &Value) -> crate::helpers::Answer {
     app.post(
@@ -33,7 +32,9 @@ struct Manual {
 async fn manual(app: &TestApp) -> Manual {
     let (ann, ann_creds) = app.available_agent("ann").await;
     let (bob, bob_creds) = app.available_agent("bob").await;
-    let sales = department(app, "sales", &[(&ann, None, None), (&bob, None, None)]).await;
+    let sales = app
+        .department_with("sales", &[(&ann, None, None), (&bob, None, None)])
+        .await;
     switch(app, false).await;
     Manual {
         ann,
@@ -48,7 +49,7 @@ async fn manual(app: &TestApp) -> Manual {
 async fn with_auto_distribution_disabled_an_agent_takes_a_waiting_chat() {
     let app = app_with_slow_sweep().await;
     let m = manual(&app).await;
-    let waiting = route(&app, "v1", Some(&m.sales)).await;
+    let waiting = app.route("v1", Some(&m.sales)).await;
     assert_eq!(waiting["status"], "queued");
 
     let a = take(&app, &m.ann_creds, &waiting).await;
@@ -61,12 +62,12 @@ async fn with_auto_distribution_disabled_an_agent_takes_a_waiting_chat() {
     assert_eq!(taken["username"], "ann");
     assert_eq!(taken["method"], "manual");
     assert_eq!(taken["departmentId"], json!(m.sales));
-    assert_eq!(number(&link(&app, &m.sales, &m.ann).await, "count"), 1);
+    assert_eq!(number(&app.stored_link(&m.sales, &m.ann).await, "count"), 1);
     let user = app.stored("users", &m.ann).await.unwrap();
     assert_eq!(number(&user, "openLivechats"), 1);
     assert!(user.get_array("routingHolds").unwrap().len() == 1);
-    let text = crate::operations::scrape(&app.address).await;
-    assert!(crate::operations::sample(&text, "switchboard_manual_takes_total", &[]) >= 1.0);
+    let text = crate::helpers::scrape(&app.address).await;
+    assert!(crate::helpers::sample(&text, "switchboard_manual_takes_total", &[]) >= 1.0);
     let history: Vec<&str> = taken["history"]
         .as_array()
         .unwrap()
@@ -80,7 +81,7 @@ async fn with_auto_distribution_disabled_an_agent_takes_a_waiting_chat() {
     assert_bad_request(&again, "Inquiry already taken");
     let bob = app.stored("users", &m.bob).await.unwrap();
     assert_eq!(number(&bob, "openLivechats"), 0);
-    assert_eq!(number(&link(&app, &m.sales, &m.bob).await, "count"), 0);
+    assert_eq!(number(&app.stored_link(&m.sales, &m.bob).await, "count"), 0);
 }
 
 #[tokio::test]
@@ -88,10 +89,10 @@ async fn inquiries_list_the_waiting_chats_oldest_first() {
     let app = app_with_slow_sweep().await;
     let m = manual(&app).await;
     let (_, plain) = app.available_agent("cid").await; // in no department
-    let first = route(&app, "v1", Some(&m.sales)).await;
-    let second = route(&app, "v2", Some(&m.sales)).await;
-    let other = department(&app, "other", &[]).await;
-    let elsewhere = route(&app, "v3", Some(&other)).await;
+    let first = app.route("v1", Some(&m.sales)).await;
+    let second = app.route("v2", Some(&m.sales)).await;
+    let other = app.department_with("other", &[]).await;
+    let elsewhere = app.route("v3", Some(&other)).await;
 
     let all = app.get("/api/v1/livechat/inquiries.list", &app.admin).await;
     assert_eq!(all.status, 200, "{:?}", all.body);
@@ -170,7 +171,7 @@ async fn an_agent_outside_the_chats_department_may_not_take_it() {
     let app = app_with_slow_sweep().await;
     let m = manual(&app).await;
     let (_, outsider) = app.available_agent("cid").await;
-    let waiting = route(&app, "v1", Some(&m.sales)).await;
+    let waiting = app.route("v1", Some(&m.sales)).await;
 
     assert_bad_request(&take(&app, &outsider, &waiting).await, "error-not-allowed");
     assert_eq!(assignment(&app, &waiting["_id"]).await["status"], "queued");
@@ -182,9 +183,9 @@ async fn an_agent_outside_the_chats_department_may_not_take_it() {
 async fn at_its_limit_an_agent_may_not_take_a_chat_unless_the_switch_allows_it() {
     let app = app_with_slow_sweep().await;
     let m = manual(&app).await;
-    set_limit(&app, &m.ann, 1).await;
-    let first = route(&app, "v1", Some(&m.sales)).await;
-    let second = route(&app, "v2", Some(&m.sales)).await;
+    app.set_limit(&m.ann, 1).await;
+    let first = app.route("v1", Some(&m.sales)).await;
+    let second = app.route("v2", Some(&m.sales)).await;
     assert_eq!(take(&app, &m.ann_creds, &first).await.status, 200);
 
     // Off (the default): refused, and nothing is held.
@@ -193,7 +194,7 @@ async fn at_its_limit_an_agent_may_not_take_a_chat_unless_the_switch_allows_it()
     assert_eq!(assignment(&app, &second["_id"]).await["status"], "queued");
     let ann = app.stored("users", &m.ann).await.unwrap();
     assert_eq!(number(&ann, "openLivechats"), 1);
-    assert_eq!(number(&link(&app, &m.sales, &m.ann).await, "count"), 1);
+    assert_eq!(number(&app.stored_link(&m.sales, &m.ann).await, "count"), 1);
 
     // On: taken over the limit.
     configure(
@@ -205,14 +206,14 @@ async fn at_its_limit_an_agent_may_not_take_a_chat_unless_the_switch_allows_it()
     assert_eq!(allowed.status, 200, "{:?}", allowed.body);
     let ann = app.stored("users", &m.ann).await.unwrap();
     assert_eq!(number(&ann, "openLivechats"), 2);
-    assert_eq!(number(&link(&app, &m.sales, &m.ann).await, "count"), 2);
+    assert_eq!(number(&app.stored_link(&m.sales, &m.ann).await, "count"), 2);
 }
 
 #[tokio::test]
 async fn a_manager_takes_a_chat_for_an_agent() {
     let app = app_with_slow_sweep().await;
     let m = manual(&app).await;
-    let waiting = route(&app, "v1", Some(&m.sales)).await;
+    let waiting = app.route("v1", Some(&m.sales)).await;
     let a = app
         .post(
             "/api/v1/livechat/inquiries.take",
@@ -239,7 +240,7 @@ async fn two_agents_taking_one_chat_on_two_instances_one_wins() {
     let m = manual(&first).await;
     let mut chats = Vec::new();
     for i in 0..6 {
-        chats.push(route(&first, &format!("v{i}"), Some(&m.sales)).await);
+        chats.push(first.route(&format!("v{i}"), Some(&m.sales)).await);
     }
 
     for chat in &chats {
@@ -262,8 +263,8 @@ async fn two_agents_taking_one_chat_on_two_instances_one_wins() {
         number(&ann, "openLivechats") + number(&bob, "openLivechats"),
         6
     );
-    let counts = number(&link(&first, &m.sales, &m.ann).await, "count")
-        + number(&link(&first, &m.sales, &m.bob).await, "count");
+    let counts = number(&first.stored_link(&m.sales, &m.ann).await, "count")
+        + number(&first.stored_link(&m.sales, &m.bob).await, "count");
     assert_eq!(counts, 6);
     assert_eq!(
         first

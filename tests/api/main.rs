@@ -8,13 +8,11 @@ mod departments_agents;
 mod departments_create;
 mod departments_read;
 mod departments_stepwise;
-mod departments_support;
 mod departments_update;
 mod distribution;
 mod failures;
 mod faults;
 mod health;
-#[allow(dead_code)]
 mod helpers;
 mod inquiries;
 mod livechat_users;

@@ -6,9 +6,8 @@ use serde_json::{Value, json};
 use crate::helpers::{
     Creds, TestApp, assert_bad_request, assert_forbidden, number, spawn_app_with,
 };
-use crate::operations::{sample, scrape};
+use crate::helpers::{sample, scrape};
 use crate::queue_events::{app_with_slow_sweep, assignment, configure};
-use crate::routing::{close, department, link, route};
 
 /// Ann and Bob in `sales`; Ann first in line (order 0, Bob order 1).
 struct Team {
@@ -22,12 +21,12 @@ struct Team {
 async fn team(app: &TestApp) -> Team {
     let (ann, ann_creds) = app.available_agent("ann").await;
     let (bob, bob_creds) = app.available_agent("bob").await;
-    let sales = department(
-        app,
-        "sales",
-        &[(&ann, Some(0), Some(0)), (&bob, Some(0), Some(1))],
-    )
-    .await;
+    let sales = app
+        .department_with(
+            "sales",
+            &[(&ann, Some(0), Some(0)), (&bob, Some(0), Some(1))],
+        )
+        .await;
     Team {
         ann,
         ann_creds,
@@ -88,12 +87,12 @@ async fn an_agent_that_does_not_auto_accept_is_offered_the_chat_and_accepts_it()
     let t = team(&app).await;
     auto_accept(&app, &t.ann, false).await;
 
-    let offered = route(&app, "v1", Some(&t.sales)).await;
+    let offered = app.route("v1", Some(&t.sales)).await;
 
     assert_eq!(offered["status"], "offered", "{offered}");
     assert_eq!(offered["username"], "ann");
     assert_eq!(open_chats(&app, &t.ann).await, 1, "an offer holds a slot");
-    assert_eq!(number(&link(&app, &t.sales, &t.ann).await, "count"), 1);
+    assert_eq!(number(&app.stored_link(&t.sales, &t.ann).await, "count"), 1);
     // Only Ann (or a manager) answers it.
     assert_forbidden(&answer(&app, &t.bob_creds, &offered, "accept").await);
 
@@ -116,7 +115,7 @@ async fn an_agent_that_auto_accepts_gets_the_chat_open() {
     let app = app_with_slow_sweep().await;
     let t = team(&app).await;
     auto_accept(&app, &t.ann, true).await;
-    let open = route(&app, "v1", Some(&t.sales)).await;
+    let open = app.route("v1", Some(&t.sales)).await;
     assert_eq!(open["status"], "open");
     assert_eq!(open["username"], "ann");
     assert_eq!(history(&open), h(&[("open", "ann")]));
@@ -127,7 +126,7 @@ async fn a_declined_chat_goes_to_the_next_agent_and_the_counts_follow() {
     let app = app_with_slow_sweep().await;
     let t = team(&app).await;
     auto_accept(&app, &t.ann, false).await;
-    let offered = route(&app, "v1", Some(&t.sales)).await;
+    let offered = app.route("v1", Some(&t.sales)).await;
     assert_eq!(offered["username"], "ann");
 
     let declined = answer(&app, &t.ann_creds, &offered, "decline").await;
@@ -144,8 +143,8 @@ async fn a_declined_chat_goes_to_the_next_agent_and_the_counts_follow() {
     // Ann's slot and her count increment are given back; Bob's stay.
     assert_eq!(open_chats(&app, &t.ann).await, 0);
     assert_eq!(open_chats(&app, &t.bob).await, 1);
-    assert_eq!(number(&link(&app, &t.sales, &t.ann).await, "count"), 0);
-    assert_eq!(number(&link(&app, &t.sales, &t.bob).await, "count"), 1);
+    assert_eq!(number(&app.stored_link(&t.sales, &t.ann).await, "count"), 0);
+    assert_eq!(number(&app.stored_link(&t.sales, &t.bob).await, "count"), 1);
     let text = scrape(&app.address).await;
     assert!(sample(&text, "switchboard_offers_total", &["outcome=\"declined\""]) >= 1.0);
 }
@@ -155,7 +154,7 @@ async fn a_chat_declined_by_everyone_waits_and_never_returns_to_a_decliner() {
     let app = app_with_slow_sweep().await;
     let t = team(&app).await;
     auto_accepts(&app, &[(&t.ann, false), (&t.bob, false)]).await;
-    let offered = route(&app, "v1", Some(&t.sales)).await;
+    let offered = app.route("v1", Some(&t.sales)).await;
     assert_eq!(offered["username"], "ann");
     answer(&app, &t.ann_creds, &offered, "decline").await;
     let to_bob = assignment(&app, &offered["_id"]).await;
@@ -171,9 +170,9 @@ async fn a_chat_declined_by_everyone_waits_and_never_returns_to_a_decliner() {
     assert_eq!(open_chats(&app, &t.ann).await, 0);
     assert_eq!(open_chats(&app, &t.bob).await, 0);
     // A new chat still goes to Ann; the declined one is not offered again.
-    let next = route(&app, "v2", Some(&t.sales)).await;
+    let next = app.route("v2", Some(&t.sales)).await;
     assert_eq!(next["username"], "ann");
-    close(&app, next["_id"].as_str().unwrap()).await;
+    app.close(next["_id"].as_str().unwrap()).await;
     assert_eq!(assignment(&app, &offered["_id"]).await["status"], "queued");
     // A third agent takes it at once when linked.
     let (cid, _) = app.available_agent("cid").await;
@@ -197,7 +196,7 @@ async fn an_unanswered_offer_times_out_and_goes_to_the_next_agent() {
     .await;
     let t = team(&app).await;
     auto_accept(&app, &t.ann, false).await;
-    let offered = route(&app, "v1", Some(&t.sales)).await;
+    let offered = app.route("v1", Some(&t.sales)).await;
     assert_eq!(offered["status"], "offered");
 
     let mut seen = Value::Null;
@@ -229,7 +228,7 @@ async fn with_offer_timeouts_off_an_offer_waits_for_its_agent() {
     .await;
     let t = team(&app).await;
     auto_accept(&app, &t.ann, false).await;
-    let offered = route(&app, "v1", Some(&t.sales)).await;
+    let offered = app.route("v1", Some(&t.sales)).await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(assignment(&app, &offered["_id"]).await["status"], "offered");
 }
@@ -247,14 +246,14 @@ async fn closing_an_offered_chat_frees_its_slot_for_the_queue() {
         )
         .await;
     assert_eq!(a.status, 200, "{:?}", a.body);
-    crate::routing::set_limit(&app, &t.ann, 1).await;
-    let offered = route(&app, "v1", Some(&t.sales)).await;
-    let to_bob = route(&app, "v2", Some(&t.sales)).await;
+    app.set_limit(&t.ann, 1).await;
+    let offered = app.route("v1", Some(&t.sales)).await;
+    let to_bob = app.route("v2", Some(&t.sales)).await;
     assert_eq!(to_bob["username"], "bob");
-    let waiting = route(&app, "v3", Some(&t.sales)).await;
+    let waiting = app.route("v3", Some(&t.sales)).await;
     assert_eq!(waiting["status"], "queued");
 
-    let closed = close(&app, offered["_id"].as_str().unwrap()).await;
+    let closed = app.close(offered["_id"].as_str().unwrap()).await;
 
     assert_eq!(closed["status"], "closed");
     let placed = assignment(&app, &waiting["_id"]).await;
@@ -287,8 +286,8 @@ async fn with_the_audio_video_switch_on_an_agent_on_a_call_gets_no_new_chats() {
     )
     .await;
     ann_on_a_call(&app, &t).await;
-    let first = route(&app, "v1", Some(&t.sales)).await;
-    let second = route(&app, "v2", Some(&t.sales)).await;
+    let first = app.route("v1", Some(&t.sales)).await;
+    let second = app.route("v2", Some(&t.sales)).await;
     assert_eq!(first["username"], "bob");
     assert_eq!(second["username"], "bob", "Ann is on a call");
 }
@@ -298,8 +297,8 @@ async fn with_the_audio_video_switch_off_an_agent_on_a_call_still_gets_chats() {
     let app = app_with_slow_sweep().await;
     let t = team(&app).await;
     ann_on_a_call(&app, &t).await;
-    let first = route(&app, "v1", Some(&t.sales)).await;
-    let second = route(&app, "v2", Some(&t.sales)).await;
+    let first = app.route("v1", Some(&t.sales)).await;
+    let second = app.route("v2", Some(&t.sales)).await;
     let names = [first["username"].clone(), second["username"].clone()];
     assert!(names.contains(&json!("ann")), "{names:?}");
 }
@@ -316,7 +315,7 @@ async fn an_agent_on_a_call_may_still_take_a_chat_by_hand_and_gets_chats_again_a
     // Bob is away from the queue: only Ann could serve it.
     app.set_livechat_status(&t.bob_creds, "not-available").await;
     ann_on_a_call(&app, &t).await;
-    let waiting = route(&app, "v1", Some(&t.sales)).await;
+    let waiting = app.route("v1", Some(&t.sales)).await;
     assert_eq!(waiting["status"], "queued", "Ann is on a call");
 
     let taken = app
@@ -334,8 +333,9 @@ async fn an_agent_on_a_call_may_still_take_a_chat_by_hand_and_gets_chats_again_a
             &app.admin,
         )
         .await;
-    close(&app, call.body["assignments"][0]["_id"].as_str().unwrap()).await;
-    let after = route(&app, "v2", Some(&t.sales)).await;
+    app.close(call.body["assignments"][0]["_id"].as_str().unwrap())
+        .await;
+    let after = app.route("v2", Some(&t.sales)).await;
     assert_eq!(after["username"], "ann", "the call ended");
     let took = assignment(&app, &waiting["_id"]).await;
     assert_eq!(
@@ -349,13 +349,13 @@ async fn room_freed_by_a_decline_goes_to_the_next_chat_the_agent_did_not_decline
     let app = app_with_slow_sweep().await;
     let t = team(&app).await;
     auto_accept(&app, &t.ann, false).await;
-    crate::routing::set_limit(&app, &t.ann, 1).await;
-    crate::routing::set_limit(&app, &t.bob, 1).await;
-    let offered = route(&app, "v1", Some(&t.sales)).await;
+    app.set_limit(&t.ann, 1).await;
+    app.set_limit(&t.bob, 1).await;
+    let offered = app.route("v1", Some(&t.sales)).await;
     assert_eq!(offered["username"], "ann");
-    let to_bob = route(&app, "v2", Some(&t.sales)).await;
+    let to_bob = app.route("v2", Some(&t.sales)).await;
     assert_eq!(to_bob["username"], "bob");
-    let younger = route(&app, "v3", Some(&t.sales)).await;
+    let younger = app.route("v3", Some(&t.sales)).await;
     assert_eq!(younger["status"], "queued");
 
     let declined = answer(&app, &t.ann_creds, &offered, "decline").await;
@@ -368,7 +368,7 @@ async fn room_freed_by_a_decline_goes_to_the_next_chat_the_agent_did_not_decline
     assert_eq!(younger["status"], "offered", "{younger}");
     assert_eq!(younger["username"], "ann");
     // Bob's room, when it comes, goes to the declined chat.
-    close(&app, to_bob["_id"].as_str().unwrap()).await;
+    app.close(to_bob["_id"].as_str().unwrap()).await;
     assert_eq!(assignment(&app, &offered["_id"]).await["username"], "bob");
 }
 
@@ -390,7 +390,7 @@ async fn offers_time_out_once_with_two_instances_watching() {
         .await;
     let mut offered = Vec::new();
     for i in 0..3 {
-        let a = route(&first, &format!("v{i}"), Some(&t.sales)).await;
+        let a = first.route(&format!("v{i}"), Some(&t.sales)).await;
         assert_eq!(a["username"], "ann", "{a}");
         offered.push(a);
     }
@@ -412,6 +412,12 @@ async fn offers_time_out_once_with_two_instances_watching() {
     }
     assert_eq!(open_chats(&first, &t.ann).await, 0);
     assert_eq!(open_chats(&first, &t.bob).await, 3);
-    assert_eq!(number(&link(&first, &t.sales, &t.ann).await, "count"), 0);
-    assert_eq!(number(&link(&first, &t.sales, &t.bob).await, "count"), 3);
+    assert_eq!(
+        number(&first.stored_link(&t.sales, &t.ann).await, "count"),
+        0
+    );
+    assert_eq!(
+        number(&first.stored_link(&t.sales, &t.bob).await, "count"),
+        3
+    );
 }

@@ -12,7 +12,6 @@ use serde_json::json;
 
 use crate::helpers::{TestApp, fresh_db_name, number, spawn_instance, test_settings};
 use crate::queue_events::configure;
-use crate::routing::{department, route, set_limit};
 
 /// A small deterministic generator, so a failure can be replayed.
 struct Rng(u64);
@@ -69,22 +68,24 @@ async fn random_accepts_declines_and_closes_on_three_instances_serve_every_chat_
     let mut agents = Vec::new();
     for i in 0..4 {
         let (id, creds) = first.available_agent(&format!("a{i}")).await;
-        set_limit(first, &id, 2).await;
+        first.set_limit(&id, 2).await;
         first.set_livechat_status(&creds, "not-available").await;
         agents.push((id, creds));
     }
     let id = |i: usize| agents[i].0.as_str();
-    let d1 = department(first, "d1", &[(id(0), None, None), (id(1), None, None)]).await;
-    let d2 = department(
-        first,
-        "d2",
-        &[
-            (id(1), None, None),
-            (id(2), None, None),
-            (id(3), None, None),
-        ],
-    )
-    .await;
+    let d1 = first
+        .department_with("d1", &[(id(0), None, None), (id(1), None, None)])
+        .await;
+    let d2 = first
+        .department_with(
+            "d2",
+            &[
+                (id(1), None, None),
+                (id(2), None, None),
+                (id(3), None, None),
+            ],
+        )
+        .await;
     configure(
         first,
         json!({"agentAutoDistributionConfigs": [
@@ -96,7 +97,7 @@ async fn random_accepts_declines_and_closes_on_three_instances_serve_every_chat_
     for i in 0..chats {
         let d = if i % 3 == 0 { &d1 } else { &d2 };
         let app = &instances[rng.below(3)];
-        let waiting = route(app, &format!("v{i}"), Some(d)).await;
+        let waiting = app.route(&format!("v{i}"), Some(d)).await;
         assert_eq!(waiting["status"], "queued");
     }
     for (_, creds) in &agents {

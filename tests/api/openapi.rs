@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::Value;
-use switchboard::startup::route_table;
+use switchboard::route_table::route_table;
 
 use crate::helpers::spawn_app;
 

@@ -4,35 +4,9 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::helpers::{
-    ADMIN_USERNAME, METRICS_TOKEN, spawn_app, spawn_app_with, start_unprepared, test_settings,
+    ADMIN_USERNAME, sample, scrape, spawn_app, spawn_app_with, start_unprepared, test_settings,
     unreachable_database_settings,
 };
-
-/// The sum of the samples named `name` that carry every label in
-/// `labels`; 0 when there is none yet.
-pub(crate) fn sample(text: &str, name: &str, labels: &[&str]) -> f64 {
-    text.lines()
-        .filter(|l| l.starts_with(&format!("{name}{{")) || l.starts_with(&format!("{name} ")))
-        .filter(|l| labels.iter().all(|label| l.contains(label)))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
-}
-
-pub(crate) async fn scrape(address: &str) -> String {
-    let response = reqwest::Client::new()
-        .get(format!("{address}/metrics"))
-        .bearer_auth(METRICS_TOKEN)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 200);
-    let content_type = response.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .to_string();
-    assert!(content_type.starts_with("text/plain"), "{content_type}");
-    response.text().await.unwrap()
-}
 
 #[tokio::test]
 async fn metrics_count_requests_by_route_pattern_method_and_status() {
@@ -76,7 +50,7 @@ async fn metrics_count_requests_by_route_pattern_method_and_status() {
 #[tokio::test]
 async fn metrics_show_routing_decisions_and_open_assignments() {
     let app = spawn_app().await;
-    let d = crate::routing::department(&app, "metered", &[]).await;
+    let d = app.department_with("metered", &[]).await;
     let put = app
         .put(
             "/api/v1/livechat/autoDistributionConfig",
@@ -92,7 +66,7 @@ async fn metrics_show_routing_decisions_and_open_assignments() {
         "switchboard_routing_decisions_total",
         &labels,
     );
-    let routed = crate::routing::route(&app, "metered-visitor", Some(&d)).await;
+    let routed = app.route("metered-visitor", Some(&d)).await;
     assert_eq!(routed["status"], "queued");
     let text = scrape(&app.address).await;
     assert!(
@@ -166,7 +140,7 @@ async fn a_method_a_path_does_not_serve_answers_405_with_allow_and_json() {
 async fn metrics_count_database_commands_and_the_commands_of_each_decision() {
     let app = spawn_app().await;
     let (ann, _) = app.available_agent("ann").await;
-    let d = crate::routing::department(&app, "counted", &[(&ann, None, None)]).await;
+    let d = app.department_with("counted", &[(&ann, None, None)]).await;
     let before = scrape(&app.address).await;
     let decisions = |text: &str| sample(text, "switchboard_routing_decision_commands_count", &[]);
     let inserts = |text: &str| {
@@ -176,7 +150,7 @@ async fn metrics_count_database_commands_and_the_commands_of_each_decision() {
             &["command=\"insert\""],
         )
     };
-    let routed = crate::routing::route(&app, "counted-visitor", Some(&d)).await;
+    let routed = app.route("counted-visitor", Some(&d)).await;
     assert_eq!(routed["status"], "open");
     let after = scrape(&app.address).await;
     assert!(decisions(&after) > decisions(&before), "{after}");
@@ -365,7 +339,7 @@ async fn a_stuck_database_answers_503_within_the_request_bound() {
 #[tokio::test]
 async fn an_offset_past_what_the_database_counts_is_a_400_not_a_500() {
     let app = spawn_app().await;
-    let d = crate::routing::department(&app, "paged", &[]).await;
+    let d = app.department_with("paged", &[]).await;
     for path in [
         "/api/v1/livechat/department".to_string(),
         "/api/v1/livechat/departments/archived".to_string(),

@@ -12,8 +12,7 @@ use serde_json::{Value, json};
 use crate::helpers::{
     TestApp, fresh_db_name, number, spawn_app_with, spawn_instance, test_settings,
 };
-use crate::operations::{sample, scrape};
-use crate::routing::{close, department, link, route, set_limit};
+use crate::helpers::{sample, scrape};
 
 /// An app whose only drains are the ones requests cause.
 async fn app_without_sweep() -> TestApp {
@@ -28,7 +27,7 @@ async fn assignment(app: &TestApp, id: &Value) -> Value {
 }
 
 async fn link_count(app: &TestApp, department: &str, agent: &str) -> i64 {
-    number(&link(app, department, agent).await, "count")
+    number(&app.stored_link(department, agent).await, "count")
 }
 
 /// Ann, limited to one chat, holds visitor `v1`'s chat in department
@@ -42,11 +41,11 @@ struct Busy {
 
 async fn one_busy_agent(app: &TestApp) -> Busy {
     let (ann, _) = app.available_agent("ann").await;
-    set_limit(app, &ann, 1).await;
-    let department = department(app, "sales", &[(&ann, None, None)]).await;
-    let open = route(app, "v1", Some(&department)).await;
+    app.set_limit(&ann, 1).await;
+    let department = app.department_with("sales", &[(&ann, None, None)]).await;
+    let open = app.route("v1", Some(&department)).await;
     assert_eq!(open["username"], "ann");
-    let waiting = route(app, "v2", Some(&department)).await;
+    let waiting = app.route("v2", Some(&department)).await;
     assert_eq!(waiting["status"], "queued");
     Busy {
         ann,
@@ -82,7 +81,7 @@ async fn closing_a_chat_hands_the_freed_slot_to_the_oldest_waiting_chat() {
         open,
         waiting: older,
     } = one_busy_agent(&app).await;
-    let newer = route(&app, "v3", Some(&d)).await;
+    let newer = app.route("v3", Some(&d)).await;
     assert_eq!(newer["status"], "queued");
     let labels = ["method=\"leastServed\"", "outcome=\"dequeued\""];
     let dequeued_before = sample(
@@ -91,7 +90,7 @@ async fn closing_a_chat_hands_the_freed_slot_to_the_oldest_waiting_chat() {
         &labels,
     );
 
-    close(&app, open["_id"].as_str().unwrap()).await;
+    app.close(open["_id"].as_str().unwrap()).await;
 
     let older = assignment(&app, &older["_id"]).await;
     assert_eq!(older["status"], "open", "{older}");
@@ -129,10 +128,10 @@ async fn link_agent(app: &TestApp, department: &str, agent: &str) {
 async fn a_visitor_asking_again_keeps_one_assignment_and_gets_the_agent_once_one_has_room() {
     let app = app_without_sweep().await;
     let (ann, _) = app.available_agent("ann").await;
-    let d = department(&app, "sales", &[]).await;
-    let waiting = route(&app, "returning", Some(&d)).await;
+    let d = app.department_with("sales", &[]).await;
+    let waiting = app.route("returning", Some(&d)).await;
     assert_eq!(waiting["status"], "queued");
-    let again = route(&app, "returning", Some(&d)).await;
+    let again = app.route("returning", Some(&d)).await;
     assert_eq!(
         again["_id"], waiting["_id"],
         "no second record while waiting"
@@ -146,7 +145,7 @@ async fn a_visitor_asking_again_keeps_one_assignment_and_gets_the_agent_once_one
 
     // A new link places the waiting chat at once.
     link_agent(&app, &d, &ann).await;
-    let served = route(&app, "returning", Some(&d)).await;
+    let served = app.route("returning", Some(&d)).await;
     assert_eq!(served["_id"], waiting["_id"]);
     assert_eq!(served["status"], "open");
     assert_eq!(served["username"], "ann");
@@ -168,11 +167,11 @@ async fn a_visitor_asking_again_keeps_one_assignment_and_gets_the_agent_once_one
 async fn an_agent_becoming_available_takes_the_waiting_chats_at_once() {
     let app = app_without_sweep().await;
     let (ann, ann_creds) = app.available_agent("ann").await;
-    let d = department(&app, "sales", &[(&ann, None, None)]).await;
+    let d = app.department_with("sales", &[(&ann, None, None)]).await;
     app.set_livechat_status(&ann_creds, "not-available").await;
-    let first = route(&app, "w1", Some(&d)).await;
-    let second = route(&app, "w2", Some(&d)).await;
-    let anywhere = route(&app, "w3", None).await;
+    let first = app.route("w1", Some(&d)).await;
+    let second = app.route("w2", Some(&d)).await;
+    let anywhere = app.route("w3", None).await;
     for waiting in [&first, &second, &anywhere] {
         assert_eq!(waiting["status"], "queued");
     }
@@ -194,7 +193,7 @@ async fn an_agent_becoming_available_takes_the_waiting_chats_at_once() {
 async fn raising_an_agents_limit_hands_the_new_room_to_the_waiting_chat() {
     let app = app_without_sweep().await;
     let busy = one_busy_agent(&app).await;
-    set_limit(&app, &busy.ann, 2).await;
+    app.set_limit(&busy.ann, 2).await;
     let placed = assignment(&app, &busy.waiting["_id"]).await;
     assert_eq!(placed["status"], "open", "{placed}");
     assert_eq!(placed["username"], "ann");
@@ -204,7 +203,7 @@ async fn raising_an_agents_limit_hands_the_new_room_to_the_waiting_chat() {
 async fn each_instances_sweep_places_chats_that_no_event_announced() {
     let app = spawn_app_with(|s| s.routing.queue_interval_ms = 100).await;
     let (ann, _) = app.available_agent("ann").await;
-    let d = department(&app, "sales", &[(&ann, None, None)]).await;
+    let d = app.department_with("sales", &[(&ann, None, None)]).await;
     // A waiting chat written by something no event reaches (another
     // service, a restore), while Ann has room.
     let id = "written-behind-our-back";
@@ -235,9 +234,9 @@ async fn a_waiting_chat_is_told_its_place_in_its_own_queue() {
     let app = app_without_sweep().await;
     let busy = one_busy_agent(&app).await;
     let d = &busy.department;
-    let second = route(&app, "v3", Some(d)).await;
+    let second = app.route("v3", Some(d)).await;
     assert_eq!(second["queuePosition"], 2);
-    let elsewhere = route(&app, "v4", None).await;
+    let elsewhere = app.route("v4", None).await;
     assert_eq!(elsewhere["queuePosition"], 1, "another queue: {elsewhere}");
     assert_eq!(
         assignment(&app, &busy.waiting["_id"]).await["queuePosition"],
@@ -245,7 +244,7 @@ async fn a_waiting_chat_is_told_its_place_in_its_own_queue() {
     );
     assert!(busy.open.get("queuePosition").is_none(), "{}", busy.open);
 
-    close(&app, busy.open["_id"].as_str().unwrap()).await;
+    app.close(busy.open["_id"].as_str().unwrap()).await;
 
     let placed = assignment(&app, &busy.waiting["_id"]).await;
     assert_eq!(placed["status"], "open");
@@ -257,10 +256,10 @@ async fn a_waiting_chat_is_told_its_place_in_its_own_queue() {
 async fn a_closed_waiting_chat_leaves_the_queue() {
     let app = app_without_sweep().await;
     let busy = one_busy_agent(&app).await;
-    let withdrawn = close(&app, busy.waiting["_id"].as_str().unwrap()).await;
+    let withdrawn = app.close(busy.waiting["_id"].as_str().unwrap()).await;
     assert_eq!(withdrawn["status"], "closed");
 
-    close(&app, busy.open["_id"].as_str().unwrap()).await;
+    app.close(busy.open["_id"].as_str().unwrap()).await;
 
     let withdrawn = assignment(&app, &busy.waiting["_id"]).await;
     assert_eq!(withdrawn["status"], "closed");
@@ -284,14 +283,14 @@ async fn with_auto_distribution_disabled_a_freed_slot_is_not_handed_to_the_queue
     };
     assert_eq!(switch(false).await.status, 200);
 
-    close(&app, busy.open["_id"].as_str().unwrap()).await;
+    app.close(busy.open["_id"].as_str().unwrap()).await;
     assert_eq!(
         assignment(&app, &busy.waiting["_id"]).await["status"],
         "queued"
     );
 
     assert_eq!(switch(true).await.status, 200);
-    let served = route(&app, "v2", Some(&busy.department)).await;
+    let served = app.route("v2", Some(&busy.department)).await;
     assert_eq!(served["_id"], busy.waiting["_id"]);
     assert_eq!(served["username"], "ann");
 }
@@ -320,7 +319,7 @@ async fn instances_draining_at_once_place_each_chat_once_within_every_limit() {
     let mut limits = HashMap::new();
     for (i, limit) in [1, 2, 3].into_iter().enumerate() {
         let (id, creds) = first.available_agent(&format!("agent{i}")).await;
-        set_limit(&first, &id, limit).await;
+        first.set_limit(&id, limit).await;
         first.set_livechat_status(&creds, "not-available").await;
         limits.insert(id.clone(), i64::from(limit));
         agents.push((id, creds));
@@ -329,13 +328,13 @@ async fn instances_draining_at_once_place_each_chat_once_within_every_limit() {
         .iter()
         .map(|(a, _)| (a.as_str(), None, None))
         .collect();
-    let d = department(&first, "queue", &links).await;
+    let d = first.department_with("queue", &links).await;
     let capacity: i64 = limits.values().sum();
     let waiting: Vec<Value> = futures::stream::iter(0..20)
         .map(|i| {
             let app = instances[i % 3];
             let d = d.clone();
-            async move { route(app, &format!("q{i}"), Some(&d)).await }
+            async move { app.route(&format!("q{i}"), Some(&d)).await }
         })
         .buffer_unordered(20)
         .collect()
@@ -397,7 +396,7 @@ async fn instances_draining_at_once_place_each_chat_once_within_every_limit() {
         futures::stream::iter(ids.into_iter().enumerate())
             .map(|(i, id)| {
                 let app = instances[i % 3];
-                async move { close(app, &id).await }
+                async move { app.close(&id).await }
             })
             .buffer_unordered(8)
             .collect::<Vec<Value>>()

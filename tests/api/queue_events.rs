@@ -6,7 +6,6 @@ use mongodb::bson::doc;
 use serde_json::{Value, json};
 
 use crate::helpers::{Creds, TestApp, number, spawn_app_with};
-use crate::routing::{close, department, link, route, set_limit};
 
 const CONFIG: &str = "/api/v1/livechat/autoDistributionConfig";
 
@@ -62,12 +61,12 @@ struct Busy {
 
 async fn busy(app: &TestApp) -> Busy {
     let (ann, ann_creds) = app.available_agent("ann").await;
-    set_limit(app, &ann, 1).await;
-    let sales = department(app, "sales", &[(&ann, None, None)]).await;
-    let open = route(app, "v0", Some(&sales)).await;
+    app.set_limit(&ann, 1).await;
+    let sales = app.department_with("sales", &[(&ann, None, None)]).await;
+    let open = app.route("v0", Some(&sales)).await;
     assert_eq!(open["username"], "ann");
-    let older = route(app, "v1", Some(&sales)).await;
-    let newer = route(app, "v2", Some(&sales)).await;
+    let older = app.route("v1", Some(&sales)).await;
+    let newer = app.route("v2", Some(&sales)).await;
     assert_eq!(older["status"], "queued");
     assert_eq!(newer["status"], "queued");
     Busy {
@@ -84,7 +83,7 @@ async fn busy(app: &TestApp) -> Busy {
 async fn a_close_places_the_oldest_waiting_chat_at_once() {
     let app = app_with_slow_sweep().await;
     let b = busy(&app).await;
-    close(&app, b.open["_id"].as_str().unwrap()).await;
+    app.close(b.open["_id"].as_str().unwrap()).await;
     oldest_placed(&app, &b.older, &b.newer, "ann").await;
 }
 
@@ -93,7 +92,7 @@ async fn an_agent_becoming_available_places_the_oldest_waiting_chat_at_once() {
     let app = app_with_slow_sweep().await;
     let b = busy(&app).await;
     app.set_livechat_status(&b.ann_creds, "not-available").await;
-    close(&app, b.open["_id"].as_str().unwrap()).await;
+    app.close(b.open["_id"].as_str().unwrap()).await;
     // Not available: the freed slot waits for it.
     assert_eq!(assignment(&app, &b.older["_id"]).await["status"], "queued");
 
@@ -107,7 +106,7 @@ async fn an_agent_coming_online_places_the_oldest_waiting_chat_at_once() {
     let app = app_with_slow_sweep().await;
     let b = busy(&app).await;
     set_status(&app, &b.ann_creds, "offline").await;
-    close(&app, b.open["_id"].as_str().unwrap()).await;
+    app.close(b.open["_id"].as_str().unwrap()).await;
     assert_eq!(assignment(&app, &b.older["_id"]).await["status"], "queued");
 
     set_status(&app, &b.ann_creds, "online").await;
@@ -119,7 +118,7 @@ async fn an_agent_coming_online_places_the_oldest_waiting_chat_at_once() {
 async fn a_raised_limit_places_the_oldest_waiting_chat_at_once() {
     let app = app_with_slow_sweep().await;
     let b = busy(&app).await;
-    set_limit(&app, &b.ann, 2).await;
+    app.set_limit(&b.ann, 2).await;
     oldest_placed(&app, &b.older, &b.newer, "ann").await;
 }
 
@@ -128,7 +127,7 @@ async fn a_link_added_places_the_oldest_waiting_chat_at_once() {
     let app = app_with_slow_sweep().await;
     let b = busy(&app).await;
     let (bob, _) = app.available_agent("bob").await;
-    set_limit(&app, &bob, 1).await;
+    app.set_limit(&bob, 1).await;
 
     let a = app
         .post(
@@ -141,7 +140,7 @@ async fn a_link_added_places_the_oldest_waiting_chat_at_once() {
 
     oldest_placed(&app, &b.older, &b.newer, "bob").await;
     // Bob joined at the department's lowest count (Ann's 1), then served one.
-    assert_eq!(number(&link(&app, &b.sales, &bob).await, "count"), 2);
+    assert_eq!(number(&app.stored_link(&b.sales, &bob).await, "count"), 2);
     let user = app.stored("users", &bob).await.unwrap();
     assert_eq!(number(&user, "openLivechats"), 1);
 }
@@ -151,7 +150,7 @@ async fn an_agent_added_by_a_department_update_places_the_oldest_waiting_chat_at
     let app = app_with_slow_sweep().await;
     let b = busy(&app).await;
     let (bob, _) = app.available_agent("bob").await;
-    set_limit(&app, &bob, 1).await;
+    app.set_limit(&bob, 1).await;
 
     let a = app
         .put(
@@ -174,7 +173,7 @@ async fn room_in_a_backup_department_places_the_chat_that_falls_back_to_it_at_on
     let app = app_with_slow_sweep().await;
     let b = busy(&app).await;
     // `support` has nobody and falls back to `sales`; its chat waits longest.
-    let support = department(&app, "support", &[]).await;
+    let support = app.department_with("support", &[]).await;
     configure(
         &app,
         json!({"departmentAutoDistributionConfigs": [
@@ -182,16 +181,16 @@ async fn room_in_a_backup_department_places_the_chat_that_falls_back_to_it_at_on
     )
     .await;
     // Queued after sales' two, so sales' older chat is still first overall.
-    let fallback = route(&app, "v3", Some(&support)).await;
+    let fallback = app.route("v3", Some(&support)).await;
     assert_eq!(fallback["status"], "queued");
-    set_limit(&app, &b.ann, 2).await;
+    app.set_limit(&b.ann, 2).await;
     oldest_placed(&app, &b.older, &b.newer, "ann").await;
 
-    close(&app, b.open["_id"].as_str().unwrap()).await;
+    app.close(b.open["_id"].as_str().unwrap()).await;
     // Sales' newer chat (v2) waited longer than support's (v3).
     oldest_placed(&app, &b.newer, &fallback, "ann").await;
 
-    close(&app, b.older["_id"].as_str().unwrap()).await;
+    app.close(b.older["_id"].as_str().unwrap()).await;
 
     let placed = assignment(&app, &fallback["_id"]).await;
     assert_eq!(placed["status"], "open", "{placed}");
@@ -204,20 +203,20 @@ async fn room_in_a_backup_department_places_the_chat_that_falls_back_to_it_at_on
 async fn the_chat_waiting_longest_across_queues_gets_the_freed_slot() {
     let app = app_with_slow_sweep().await;
     let (ann, _) = app.available_agent("ann").await;
-    set_limit(&app, &ann, 1).await;
-    let sales = department(&app, "sales", &[(&ann, None, None)]).await;
-    let support = department(&app, "support", &[]).await;
+    app.set_limit(&ann, 1).await;
+    let sales = app.department_with("sales", &[(&ann, None, None)]).await;
+    let support = app.department_with("support", &[]).await;
     configure(
         &app,
         json!({"departmentAutoDistributionConfigs": [
             {"departmentId": support, "backupDepartments": [{"backupDepartmentId": sales, "order": 1}]}]}),
     )
     .await;
-    let open = route(&app, "v0", Some(&sales)).await;
-    let first = route(&app, "v1", Some(&support)).await;
-    let second = route(&app, "v2", Some(&sales)).await;
+    let open = app.route("v0", Some(&sales)).await;
+    let first = app.route("v1", Some(&support)).await;
+    let second = app.route("v2", Some(&sales)).await;
 
-    close(&app, open["_id"].as_str().unwrap()).await;
+    app.close(open["_id"].as_str().unwrap()).await;
 
     oldest_placed(&app, &first, &second, "ann").await;
 }
@@ -227,7 +226,7 @@ async fn enabling_auto_distribution_places_the_oldest_waiting_chat_at_once() {
     let app = app_with_slow_sweep().await;
     let b = busy(&app).await;
     switch(&app, false).await;
-    close(&app, b.open["_id"].as_str().unwrap()).await;
+    app.close(b.open["_id"].as_str().unwrap()).await;
     assert_eq!(assignment(&app, &b.older["_id"]).await["status"], "queued");
 
     switch(&app, true).await;
@@ -239,7 +238,7 @@ async fn enabling_auto_distribution_places_the_oldest_waiting_chat_at_once() {
 async fn the_queue_lists_waiting_chats_per_department_in_order() {
     let app = app_with_slow_sweep().await;
     let b = busy(&app).await;
-    let elsewhere = route(&app, "v9", None).await;
+    let elsewhere = app.route("v9", None).await;
     // Nobody without a department either: Ann is full.
     assert_eq!(elsewhere["status"], "queued");
 
@@ -269,7 +268,7 @@ async fn the_queue_lists_waiting_chats_per_department_in_order() {
         )
         .await;
     assert_eq!(only.body["total"], 1, "{:?}", only.body);
-    close(&app, b.open["_id"].as_str().unwrap()).await;
+    app.close(b.open["_id"].as_str().unwrap()).await;
     let after = app.get("/api/v1/livechat/queue", &app.admin).await;
     assert_eq!(after.body["queue"][0]["chats"], 1, "{:?}", after.body);
     assert_eq!(

@@ -10,83 +10,17 @@ use crate::helpers::{
     spawn_app_with,
 };
 
-/// A department with these agents linked: (agent id, count, order).
-pub async fn department(
-    app: &TestApp,
-    name: &str,
-    agents: &[(&str, Option<i64>, Option<i64>)],
-) -> String {
-    let body = json!({
-        "department": {"enabled": true, "showOnRegistration": true, "showOnOfflineForm": true,
-                       "name": name, "email": format!("{name}@example.com")},
-        "agents": agents.iter().map(|(id, count, order)| {
-            let mut a = json!({"agentId": id});
-            if let Some(c) = count { a["count"] = json!(c); }
-            if let Some(o) = order { a["order"] = json!(o); }
-            a
-        }).collect::<Vec<_>>(),
-    });
-    let a = app
-        .post("/api/v1/livechat/department", &app.admin, body)
-        .await;
-    assert_eq!(a.status, 200, "create department {name}: {:?}", a.body);
-    a.body["department"]["_id"].as_str().unwrap().to_string()
-}
-
-pub async fn route(app: &TestApp, visitor: &str, department: Option<&str>) -> Value {
-    let mut body = json!({"visitorToken": visitor});
-    if let Some(d) = department {
-        body["departmentId"] = json!(d);
-    }
-    let a = app
-        .post("/api/v1/livechat/assignments", &app.admin, body)
-        .await;
-    assert_eq!(a.status, 200, "{:?}", a.body);
-    a.body["assignment"].clone()
-}
-
 async fn usernames_routed(app: &TestApp, department: &str, n: usize) -> Vec<String> {
     let mut out = Vec::new();
     for i in 0..n {
-        let a = route(app, &format!("v-{department}-{i}"), Some(department)).await;
+        let a = app
+            .route(&format!("v-{department}-{i}"), Some(department))
+            .await;
         assert_eq!(a["status"], "open", "{a:?}");
         out.push(a["username"].as_str().unwrap().to_string());
-        close(app, a["_id"].as_str().unwrap()).await;
+        app.close(a["_id"].as_str().unwrap()).await;
     }
     out
-}
-
-pub async fn close(app: &TestApp, id: &str) -> Value {
-    let a = app
-        .post(
-            &format!("/api/v1/livechat/assignments/{id}/close"),
-            &app.admin,
-            json!({}),
-        )
-        .await;
-    assert_eq!(a.status, 200, "{:?}", a.body);
-    a.body["assignment"].clone()
-}
-
-pub async fn set_limit(app: &TestApp, agent: &str, limit: u32) {
-    let a = app
-        .put(
-            &format!("/api/v1/livechat/users/agent/{agent}"),
-            &app.admin,
-            json!({"maxNumberSimultaneousChat": limit}),
-        )
-        .await;
-    assert_eq!(a.status, 200, "{:?}", a.body);
-}
-
-/// The stored link of an agent to a department.
-pub async fn link(app: &TestApp, department: &str, agent: &str) -> Document {
-    app.db
-        .collection::<Document>("rocketchat_livechat_department_agents")
-        .find_one(doc! {"departmentId": department, "agentId": agent})
-        .await
-        .unwrap()
-        .expect("the link exists")
 }
 
 #[tokio::test]
@@ -95,20 +29,20 @@ async fn equal_counts_follow_order_then_username() {
     let (a, _) = app.available_agent("ann").await;
     let (b, _) = app.available_agent("bob").await;
     let (c, _) = app.available_agent("cid").await;
-    let d = department(
-        &app,
-        "sales",
-        &[
-            (&a, Some(0), Some(2)),
-            (&b, Some(0), Some(1)),
-            (&c, Some(0), Some(2)),
-        ],
-    )
-    .await;
+    let d = app
+        .department_with(
+            "sales",
+            &[
+                (&a, Some(0), Some(2)),
+                (&b, Some(0), Some(1)),
+                (&c, Some(0), Some(2)),
+            ],
+        )
+        .await;
     let sequence = usernames_routed(&app, &d, 6).await;
     assert_eq!(sequence, ["bob", "ann", "cid", "bob", "ann", "cid"]);
     for agent in [&a, &b, &c] {
-        assert_eq!(number(&link(&app, &d, agent).await, "count"), 2);
+        assert_eq!(number(&app.stored_link(&d, agent).await, "count"), 2);
     }
 }
 
@@ -118,16 +52,16 @@ async fn a_high_count_agent_gets_nothing_until_the_others_catch_up() {
     let (a, _) = app.available_agent("ann").await;
     let (b, _) = app.available_agent("bob").await;
     let (c, _) = app.available_agent("cid").await;
-    let d = department(
-        &app,
-        "sales",
-        &[
-            (&a, Some(3), None),
-            (&b, Some(0), None),
-            (&c, Some(0), None),
-        ],
-    )
-    .await;
+    let d = app
+        .department_with(
+            "sales",
+            &[
+                (&a, Some(3), None),
+                (&b, Some(0), None),
+                (&c, Some(0), None),
+            ],
+        )
+        .await;
     let sequence = usernames_routed(&app, &d, 9).await;
     assert_eq!(
         sequence,
@@ -145,17 +79,17 @@ async fn unavailable_offline_inactive_and_unlinked_agents_are_never_chosen() {
     let (na, na_creds) = app.available_agent("na").await;
     let (gone, _) = app.available_agent("gone").await;
     let (_other, _) = app.available_agent("other").await;
-    let d = department(
-        &app,
-        "sales",
-        &[
-            (&on, Some(50), None),
-            (&off, Some(0), None),
-            (&na, Some(0), None),
-            (&gone, Some(0), None),
-        ],
-    )
-    .await;
+    let d = app
+        .department_with(
+            "sales",
+            &[
+                (&on, Some(50), None),
+                (&off, Some(0), None),
+                (&na, Some(0), None),
+                (&gone, Some(0), None),
+            ],
+        )
+        .await;
     app.post(
         "/api/v1/users.setStatus",
         &off_creds,
@@ -178,15 +112,12 @@ async fn away_agents_are_excluded_only_when_configured() {
         let app = spawn_app_with(|s| s.routing.exclude_away = exclude).await;
         let (away, creds) = app.available_agent("away").await;
         let (here, _) = app.available_agent("here").await;
-        let d = department(
-            &app,
-            "sales",
-            &[(&away, Some(0), None), (&here, Some(5), None)],
-        )
-        .await;
+        let d = app
+            .department_with("sales", &[(&away, Some(0), None), (&here, Some(5), None)])
+            .await;
         app.post("/api/v1/users.setStatus", &creds, json!({"status": "away"}))
             .await;
-        let a = route(&app, "v1", Some(&d)).await;
+        let a = app.route("v1", Some(&d)).await;
         assert_eq!(a["username"], expected);
     }
 }
@@ -195,8 +126,10 @@ async fn away_agents_are_excluded_only_when_configured() {
 async fn an_assignment_records_the_decision_and_its_reason() {
     let app = spawn_app().await;
     let (a, _) = app.available_agent("ann").await;
-    let d = department(&app, "sales", &[(&a, Some(4), Some(1))]).await;
-    let assignment = route(&app, "visitor-1", Some(&d)).await;
+    let d = app
+        .department_with("sales", &[(&a, Some(4), Some(1))])
+        .await;
+    let assignment = app.route("visitor-1", Some(&d)).await;
     assert_eq!(assignment["status"], "open");
     assert_eq!(assignment["agentId"], json!(a));
     assert_eq!(assignment["username"], "ann");
@@ -218,15 +151,15 @@ async fn an_assignment_records_the_decision_and_its_reason() {
         .await
         .unwrap();
     assert_eq!(stored.get_str("status").unwrap(), "open");
-    assert_eq!(number(&link(&app, &d, &a).await, "count"), 5);
+    assert_eq!(number(&app.stored_link(&d, &a).await, "count"), 5);
 }
 
 #[tokio::test]
 async fn with_no_agent_the_chat_is_queued_and_still_200() {
     let app = spawn_app().await;
     let (_, creds) = app.available_agent("ann").await;
-    let d = department(&app, "empty", &[]).await;
-    let a = route(&app, "v", Some(&d)).await;
+    let d = app.department_with("empty", &[]).await;
+    let a = app.route("v", Some(&d)).await;
     assert_eq!(a["status"], "queued");
     assert_eq!(a["agentId"], json!(null));
     assert!(a["reason"].as_str().unwrap().contains("queued"));
@@ -238,21 +171,23 @@ async fn an_agent_never_exceeds_its_own_limit_and_closing_frees_the_slot() {
     let app = spawn_app().await;
     let (a, _) = app.available_agent("ann").await;
     let (b, _) = app.available_agent("bob").await;
-    let d = department(&app, "sales", &[(&a, Some(0), None), (&b, Some(100), None)]).await;
-    set_limit(&app, &a, 2).await;
-    let first = route(&app, "v1", Some(&d)).await;
-    let second = route(&app, "v2", Some(&d)).await;
-    let third = route(&app, "v3", Some(&d)).await;
+    let d = app
+        .department_with("sales", &[(&a, Some(0), None), (&b, Some(100), None)])
+        .await;
+    app.set_limit(&a, 2).await;
+    let first = app.route("v1", Some(&d)).await;
+    let second = app.route("v2", Some(&d)).await;
+    let third = app.route("v3", Some(&d)).await;
     assert_eq!(
         [&first["username"], &second["username"], &third["username"]],
         [&json!("ann"), &json!("ann"), &json!("bob")]
     );
     // Ann is full; Bob has no limit.
-    set_limit(&app, &b, 1).await;
-    let fourth = route(&app, "v4", Some(&d)).await;
+    app.set_limit(&b, 1).await;
+    let fourth = app.route("v4", Some(&d)).await;
     assert_eq!(fourth["status"], "queued");
     // Closing frees Ann's slot, and the chat waiting for it takes it.
-    close(&app, first["_id"].as_str().unwrap()).await;
+    app.close(first["_id"].as_str().unwrap()).await;
     let path = format!(
         "/api/v1/livechat/assignments/{}",
         fourth["_id"].as_str().unwrap()
@@ -260,7 +195,7 @@ async fn an_agent_never_exceeds_its_own_limit_and_closing_frees_the_slot() {
     let fourth = app.get(&path, &app.admin).await.body["assignment"].clone();
     assert_eq!(fourth["status"], "open");
     assert_eq!(fourth["username"], "ann");
-    assert_eq!(route(&app, "v5", Some(&d)).await["status"], "queued");
+    assert_eq!(app.route("v5", Some(&d)).await["status"], "queued");
 }
 
 #[tokio::test]
@@ -268,8 +203,10 @@ async fn the_department_limit_counts_chats_in_that_department() {
     let app = spawn_app().await;
     let (a, _) = app.available_agent("ann").await;
     let (b, _) = app.available_agent("bob").await;
-    let d = department(&app, "sales", &[(&a, Some(0), None), (&b, Some(10), None)]).await;
-    let other = department(&app, "support", &[(&a, Some(0), None)]).await;
+    let d = app
+        .department_with("sales", &[(&a, Some(0), None), (&b, Some(10), None)])
+        .await;
+    let other = app.department_with("support", &[(&a, Some(0), None)]).await;
     app.put(
         &format!("/api/v1/livechat/department/{d}"),
         &app.admin,
@@ -278,9 +215,9 @@ async fn the_department_limit_counts_chats_in_that_department() {
         "email": "sales@example.com", "maxNumberSimultaneousChat": 1}}),
     )
     .await;
-    assert_eq!(route(&app, "o1", Some(&other)).await["username"], "ann");
-    assert_eq!(route(&app, "s1", Some(&d)).await["username"], "ann");
-    assert_eq!(route(&app, "s2", Some(&d)).await["username"], "bob");
+    assert_eq!(app.route("o1", Some(&other)).await["username"], "ann");
+    assert_eq!(app.route("s1", Some(&d)).await["username"], "ann");
+    assert_eq!(app.route("s2", Some(&d)).await["username"], "bob");
 }
 
 #[tokio::test]
@@ -288,14 +225,16 @@ async fn the_global_limit_applies_to_agents_without_their_own() {
     let app = spawn_app_with(|s| s.routing.global_max_chats = 1).await;
     let (a, _) = app.available_agent("ann").await;
     let (b, _) = app.available_agent("bob").await;
-    let d = department(&app, "sales", &[(&a, Some(0), None), (&b, Some(5), None)]).await;
-    set_limit(&app, &b, 3).await;
+    let d = app
+        .department_with("sales", &[(&a, Some(0), None), (&b, Some(5), None)])
+        .await;
+    app.set_limit(&b, 3).await;
     let names: Vec<Value> = [
-        route(&app, "v1", Some(&d)).await,
-        route(&app, "v2", Some(&d)).await,
-        route(&app, "v3", Some(&d)).await,
-        route(&app, "v4", Some(&d)).await,
-        route(&app, "v5", Some(&d)).await,
+        app.route("v1", Some(&d)).await,
+        app.route("v2", Some(&d)).await,
+        app.route("v3", Some(&d)).await,
+        app.route("v4", Some(&d)).await,
+        app.route("v5", Some(&d)).await,
     ]
     .iter()
     .map(|a| a["username"].clone())
@@ -323,10 +262,10 @@ async fn without_a_department_the_lowest_livechat_count_wins() {
         .await
         .unwrap();
     let names: Vec<Value> = [
-        route(&app, "v1", None).await,
-        route(&app, "v2", None).await,
-        route(&app, "v3", None).await,
-        route(&app, "v4", None).await,
+        app.route("v1", None).await,
+        app.route("v2", None).await,
+        app.route("v3", None).await,
+        app.route("v4", None).await,
     ]
     .iter()
     .map(|a| a["username"].clone())
@@ -345,19 +284,19 @@ async fn a_returning_agent_starts_at_the_lowest_count_of_the_others() {
     let (a, a_creds) = app.available_agent("ann").await;
     let (b, _) = app.available_agent("bob").await;
     let (c, _) = app.available_agent("cid").await;
-    let d = department(
-        &app,
-        "sales",
-        &[
-            (&a, Some(0), None),
-            (&b, Some(40), None),
-            (&c, Some(55), None),
-        ],
-    )
-    .await;
+    let d = app
+        .department_with(
+            "sales",
+            &[
+                (&a, Some(0), None),
+                (&b, Some(40), None),
+                (&c, Some(55), None),
+            ],
+        )
+        .await;
     app.set_livechat_status(&a_creds, "not-available").await;
     app.set_livechat_status(&a_creds, "available").await;
-    assert_eq!(number(&link(&app, &d, &a).await, "count"), 40);
+    assert_eq!(number(&app.stored_link(&d, &a).await, "count"), 40);
     // Never lowered: an agent above the others keeps its count.
     app.post(
         "/api/v1/users.setStatus",
@@ -379,7 +318,7 @@ async fn a_returning_agent_starts_at_the_lowest_count_of_the_others() {
         json!({"status": "online"}),
     )
     .await;
-    assert_eq!(number(&link(&app, &d, &a).await, "count"), 70);
+    assert_eq!(number(&app.stored_link(&d, &a).await, "count"), 70);
 }
 
 #[tokio::test]
@@ -387,23 +326,25 @@ async fn strict_counts_restore_rocketchats_behaviour() {
     let app = spawn_app_with(|s| s.routing.strict_counts = true).await;
     let (a, a_creds) = app.available_agent("ann").await;
     let (b, _) = app.available_agent("bob").await;
-    let d = department(&app, "sales", &[(&a, Some(0), None), (&b, Some(40), None)]).await;
+    let d = app
+        .department_with("sales", &[(&a, Some(0), None), (&b, Some(40), None)])
+        .await;
     app.set_livechat_status(&a_creds, "not-available").await;
     app.set_livechat_status(&a_creds, "available").await;
-    assert_eq!(number(&link(&app, &d, &a).await, "count"), 0);
+    assert_eq!(number(&app.stored_link(&d, &a).await, "count"), 0);
 }
 
 #[tokio::test]
 async fn closing_twice_changes_nothing_the_second_time() {
     let app = spawn_app().await;
     let (a, _) = app.available_agent("ann").await;
-    let d = department(&app, "sales", &[(&a, Some(0), None)]).await;
-    let open = route(&app, "v1", Some(&d)).await;
+    let d = app.department_with("sales", &[(&a, Some(0), None)]).await;
+    let open = app.route("v1", Some(&d)).await;
     let id = open["_id"].as_str().unwrap();
-    let first = close(&app, id).await;
+    let first = app.close(id).await;
     assert_eq!(first["status"], "closed");
     assert!(first["closedAt"].is_string());
-    let second = close(&app, id).await;
+    let second = app.close(id).await;
     assert_eq!(second["closedAt"], first["closedAt"]);
     let user = app.stored("users", &a).await.unwrap();
     assert_eq!(number(&user, "openLivechats"), 0);
@@ -414,10 +355,12 @@ async fn assignments_are_read_and_listed_with_filters() {
     let app = spawn_app().await;
     let (a, _) = app.available_agent("ann").await;
     let (b, _) = app.available_agent("bob").await;
-    let d = department(&app, "sales", &[(&a, Some(0), None), (&b, Some(0), None)]).await;
-    let first = route(&app, "v1", Some(&d)).await;
-    route(&app, "v2", Some(&d)).await;
-    close(&app, first["_id"].as_str().unwrap()).await;
+    let d = app
+        .department_with("sales", &[(&a, Some(0), None), (&b, Some(0), None)])
+        .await;
+    let first = app.route("v1", Some(&d)).await;
+    app.route("v2", Some(&d)).await;
+    app.close(first["_id"].as_str().unwrap()).await;
     let one = app
         .get(
             &format!(
@@ -471,14 +414,11 @@ async fn an_agent_reads_and_closes_only_its_own_assignments() {
     let app = spawn_app().await;
     let (a, a_creds) = app.available_agent("ann").await;
     let (b, b_creds) = app.available_agent("bob").await;
-    let d = department(
-        &app,
-        "sales",
-        &[(&a, Some(0), Some(1)), (&b, Some(0), Some(2))],
-    )
-    .await;
-    let ann_chat = route(&app, "v1", Some(&d)).await;
-    let bob_chat = route(&app, "v2", Some(&d)).await;
+    let d = app
+        .department_with("sales", &[(&a, Some(0), Some(1)), (&b, Some(0), Some(2))])
+        .await;
+    let ann_chat = app.route("v1", Some(&d)).await;
+    let bob_chat = app.route("v2", Some(&d)).await;
     assert_eq!(bob_chat["username"], "bob");
     let path = |x: &Value| {
         format!(
@@ -576,7 +516,9 @@ async fn agent_next_answers_the_agent_and_is_idempotent_per_visitor() {
     let app = spawn_app().await;
     let (a, _) = app.available_agent("ann").await;
     let (b, _) = app.available_agent("bob").await;
-    let d = department(&app, "sales", &[(&a, Some(0), None), (&b, Some(0), None)]).await;
+    let d = app
+        .department_with("sales", &[(&a, Some(0), None), (&b, Some(0), None)])
+        .await;
     let next = |token: &'static str| {
         let app = &app;
         let d = d.clone();
@@ -603,14 +545,14 @@ async fn agent_next_answers_the_agent_and_is_idempotent_per_visitor() {
             .await,
         1
     );
-    assert_eq!(number(&link(&app, &d, &a).await, "count"), 1);
+    assert_eq!(number(&app.stored_link(&d, &a).await, "count"), 1);
     assert_eq!(next("other").await.body["agent"]["username"], "bob");
 }
 
 #[tokio::test]
 async fn agent_next_without_an_eligible_agent_is_agent_not_found() {
     let app = spawn_app().await;
-    let d = department(&app, "empty", &[]).await;
+    let d = app.department_with("empty", &[]).await;
     let a = app
         .call(
             Method::GET,
@@ -631,7 +573,9 @@ async fn concurrent_agent_next_calls_for_one_visitor_route_once() {
     let app = spawn_app().await;
     let (a, _) = app.available_agent("ann").await;
     let (b, _) = app.available_agent("bob").await;
-    let d = department(&app, "sales", &[(&a, Some(0), None), (&b, Some(0), None)]).await;
+    let d = app
+        .department_with("sales", &[(&a, Some(0), None), (&b, Some(0), None)])
+        .await;
     let path = format!("/api/v1/livechat/agent.next/same?department={d}");
     let calls = (0..16).map(|_| app.call(Method::GET, &path, None, None));
     let answers = futures::future::join_all(calls).await;
@@ -651,8 +595,8 @@ async fn concurrent_agent_next_calls_for_one_visitor_route_once() {
         .await,
         1
     );
-    let total: i64 =
-        number(&link(&app, &d, &a).await, "count") + number(&link(&app, &d, &b).await, "count");
+    let total: i64 = number(&app.stored_link(&d, &a).await, "count")
+        + number(&app.stored_link(&d, &b).await, "count");
     assert_eq!(total, 1, "compensated takes leave no count behind");
 }
 
@@ -660,7 +604,7 @@ async fn concurrent_agent_next_calls_for_one_visitor_route_once() {
 async fn agent_next_is_rate_limited_per_client_address() {
     let app = spawn_app_with(|s| s.rate_limit.agent_next_per_minute = 2).await;
     let (a, _) = app.available_agent("ann").await;
-    let d = department(&app, "sales", &[(&a, Some(0), None)]).await;
+    let d = app.department_with("sales", &[(&a, Some(0), None)]).await;
     let path = format!("/api/v1/livechat/agent.next/v?department={d}");
     for _ in 0..2 {
         assert_eq!(app.call(Method::GET, &path, None, None).await.status, 200);

@@ -2,7 +2,9 @@
 
 use mongodb::bson::doc;
 
-use crate::helpers::{ADMIN_USERNAME, fresh_db_name, spawn_instance, test_settings};
+use crate::helpers::{
+    ADMIN_PASSWORD, ADMIN_USERNAME, fresh_db_name, spawn_instance, test_settings,
+};
 
 #[tokio::test]
 async fn several_instances_starting_at_once_create_the_admin_once() {
@@ -21,7 +23,7 @@ async fn several_instances_starting_at_once_create_the_admin_once() {
 }
 
 #[tokio::test]
-async fn an_existing_user_is_never_overwritten_by_the_admin_settings() {
+async fn a_restart_never_changes_the_admins_password() {
     let db_name = fresh_db_name();
     let first = spawn_instance(test_settings(&db_name)).await;
     let before = first.stored("users", &first.admin.user_id).await.unwrap();
@@ -53,6 +55,55 @@ async fn an_existing_user_is_never_overwritten_by_the_admin_settings() {
         .await
         .unwrap();
     assert_eq!(login.status().as_u16(), 401);
+}
+
+#[tokio::test]
+async fn an_ordinary_user_holding_the_admin_username_is_never_overwritten() {
+    let db_name = fresh_db_name();
+    let settings = test_settings(&db_name);
+    // Before any instance starts: an ordinary user already holds the
+    // configured admin's username.
+    let client = mongodb::Client::with_uri_str(&settings.mongo_url)
+        .await
+        .unwrap();
+    let users = client
+        .default_database()
+        .unwrap()
+        .collection::<mongodb::bson::Document>("users");
+    let existing = mongodb::bson::doc! {
+        "_id": "ordinary-user", "username": ADMIN_USERNAME, "name": "Not the admin",
+        "emails": [{"address": "ordinary@example.com", "verified": false}],
+        "roles": ["user"], "active": true, "type": "user",
+        "services": {"password": {"bcrypt": "not-a-real-hash"}},
+    };
+    users.insert_one(existing.clone()).await.unwrap();
+    let app = switchboard::startup::Application::build(settings)
+        .await
+        .unwrap();
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let after = users
+        .find_one(mongodb::bson::doc! {"username": ADMIN_USERNAME})
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after, existing, "the user is untouched");
+    assert_eq!(
+        users
+            .count_documents(mongodb::bson::doc! {"roles": "admin"})
+            .await
+            .unwrap(),
+        0,
+        "no admin was created beside it"
+    );
+    let login = reqwest::Client::new()
+        .post(format!("{address}/api/v1/login"))
+        .json(&serde_json::json!({"user": ADMIN_USERNAME, "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status().as_u16(), 401);
+    client.database(&db_name).drop().await.unwrap();
 }
 
 #[tokio::test]

@@ -6,16 +6,16 @@ use serde::Deserialize;
 use serde_json::json;
 use validator::Validate;
 
-use super::{RawBody, links_json};
-use crate::auth::AuthUser;
-use crate::auth::permissions::{
+use super::links_json;
+use crate::domain::agent_link::{AgentLinkInput, AgentLinkSpecs, AgentRemoveInput};
+use crate::domain::listing::{Sort, parse_flag};
+use crate::domain::pagination::Page;
+use crate::domain::permission::{
     ADD_DEPARTMENT_AGENTS, MANAGE_DEPARTMENTS, VIEW_DEPARTMENTS, VIEW_L_ROOM,
 };
-use crate::domain::agent_link::{AgentLinkInput, AgentLinkSpecs, AgentRemoveInput};
-use crate::domain::department::{Sort, parse_flag};
-use crate::domain::pagination::Page;
 use crate::error::Error;
-use crate::routes::extract::{JsonBody, parse_value};
+use crate::http::AuthUser;
+use crate::http::extract::{UnparsedJson, parse_value};
 use crate::state::AppState;
 use crate::store::department_agents::SORTABLE_FIELDS;
 
@@ -78,12 +78,12 @@ pub async fn save(
     state: web::Data<AppState>,
     caller: AuthUser,
     id: web::Path<String>,
-    body: JsonBody<RawBody>,
+    body: UnparsedJson,
 ) -> Result<HttpResponse, Error> {
     caller
         .require_any(&[MANAGE_DEPARTMENTS, ADD_DEPARTMENT_AGENTS])
         .await?;
-    let body: AgentsBody = parse_value(body.into_inner().0)?;
+    let body: AgentsBody = parse_value(body.0)?;
     let upsert = AgentLinkSpecs::parse("upsert", body.upsert)?;
     let remove: Vec<String> = body.remove.into_iter().map(|r| r.agent_id).collect();
     state

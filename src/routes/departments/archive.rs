@@ -3,9 +3,9 @@
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-use crate::auth::AuthUser;
-use crate::auth::permissions::MANAGE_DEPARTMENTS;
+use crate::domain::permission::MANAGE_DEPARTMENTS;
 use crate::error::Error;
+use crate::http::AuthUser;
 use crate::state::AppState;
 
 #[utoipa::path(post, path = "/api/v1/livechat/department/{_id}/archive", tag = "departments",

@@ -6,10 +6,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::department_json;
-use crate::auth::AuthUser;
-use crate::auth::permissions::{VIEW_DEPARTMENTS, VIEW_L_ROOM};
-use crate::domain::department::{ArchivedFilter, parse_flag};
+use crate::domain::listing::{ArchivedFilter, parse_flag};
+use crate::domain::permission::{VIEW_DEPARTMENTS, VIEW_L_ROOM};
 use crate::error::Error;
+use crate::http::AuthUser;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]

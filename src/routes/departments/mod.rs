@@ -9,26 +9,13 @@ pub mod config;
 pub mod create;
 pub mod lookup;
 pub mod read;
+pub mod save;
 pub mod update;
 
-use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use validator::{Validate, ValidationErrors};
 
 use crate::domain::agent_link::AgentLink;
 use crate::domain::department::Department;
-
-/// A JSON body read but not yet interpreted: the permission check comes
-/// before validation.
-#[derive(Debug, Deserialize)]
-#[serde(transparent)]
-pub struct RawBody(pub Value);
-
-impl Validate for RawBody {
-    fn validate(&self) -> Result<(), ValidationErrors> {
-        Ok(())
-    }
-}
 
 /// A department as Rocket.Chat answers it: every stored field.
 pub fn department_json(d: &Department) -> Value {

@@ -6,14 +6,12 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{department_json, links_json};
-use crate::auth::AuthUser;
-use crate::auth::permissions::{MANAGE_DEPARTMENTS, VIEW_DEPARTMENTS, VIEW_L_ROOM};
 use crate::domain::ValidationError;
-use crate::domain::department::{
-    ArchivedFilter, DepartmentFilter, SORTABLE_FIELDS, Sort, parse_flag,
-};
+use crate::domain::listing::{ArchivedFilter, DepartmentFilter, SORTABLE_FIELDS, Sort, parse_flag};
 use crate::domain::pagination::Page;
+use crate::domain::permission::{MANAGE_DEPARTMENTS, VIEW_DEPARTMENTS, VIEW_L_ROOM};
 use crate::error::Error;
+use crate::http::AuthUser;
 use crate::state::AppState;
 
 /// Query of the lists. Every value is read as text and checked after the

@@ -3,14 +3,13 @@
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-use super::RawBody;
-use super::create::{SaveBody, saved};
-use crate::auth::AuthUser;
-use crate::auth::permissions::{ADD_DEPARTMENT_AGENTS, MANAGE_DEPARTMENTS, REMOVE_DEPARTMENT};
+use super::save::{SaveBody, saved};
 use crate::domain::agent_link::AgentLinkSpecs;
 use crate::domain::department::DepartmentPatch;
+use crate::domain::permission::{ADD_DEPARTMENT_AGENTS, MANAGE_DEPARTMENTS, REMOVE_DEPARTMENT};
 use crate::error::Error;
-use crate::routes::extract::{JsonBody, parse_value};
+use crate::http::AuthUser;
+use crate::http::extract::{UnparsedJson, parse_value};
 use crate::state::AppState;
 
 #[utoipa::path(put, path = "/api/v1/livechat/department/{_id}", tag = "departments",
@@ -24,7 +23,7 @@ pub async fn update(
     state: web::Data<AppState>,
     caller: AuthUser,
     id: web::Path<String>,
-    body: JsonBody<RawBody>,
+    body: UnparsedJson,
 ) -> Result<HttpResponse, Error> {
     let store = &state.store;
     caller
@@ -32,7 +31,7 @@ pub async fn update(
         .await?;
     let may_save = caller.has(MANAGE_DEPARTMENTS).await?;
     let may_add_agents = caller.has(ADD_DEPARTMENT_AGENTS).await?;
-    let body: SaveBody = parse_value(body.into_inner().0)?;
+    let body: SaveBody = parse_value(body.0)?;
     if !may_save {
         return Err(Error::code("error-not-allowed"));
     }

@@ -190,15 +190,7 @@ pub struct DepartmentRules {
     pub max_chats_per_agent: Option<u32>,
 }
 
-fn int(doc: &Document, key: &str) -> i64 {
-    match doc.get(key) {
-        Some(Bson::Int32(n)) => i64::from(*n),
-        Some(Bson::Int64(n)) => *n,
-        Some(Bson::Double(f)) if f.is_finite() => *f as i64,
-        Some(Bson::String(s)) => s.trim().parse().unwrap_or(0),
-        _ => 0,
-    }
-}
+use super::num::field_i64 as int;
 
 fn plus(field: &str, delta: i32) -> Bson {
     Bson::Document(doc! {"$add": [{"$ifNull": [format!("${field}"), 0]}, delta]})

@@ -21,8 +21,8 @@ impl Routing {
                 doc! {"$set": crate::store::routing_fields::link_fields(after)},
             )
             .await?;
-        let was = before.map(|u| crate::domain::routing::eligibility(u).0);
-        let is = crate::domain::routing::eligibility(after).0;
+        let was = before.map(|u| crate::domain::routing::eligibility(u).eligible);
+        let is = crate::domain::routing::eligibility(after).eligible;
         if fair && is && was != Some(true) {
             let links: Vec<Document> = self
                 .links

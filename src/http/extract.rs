@@ -34,6 +34,33 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for JsonBody<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let read = read_json(req, payload);
+        Box::pin(async move { Ok(JsonBody(parse_value(read.await?)?)) })
+    }
+}
+
+/// A JSON request body read but not yet interpreted, for handlers that
+/// check the caller's permission before they look at the input.
+#[derive(Debug)]
+pub struct UnparsedJson(pub Value);
+
+impl FromRequest for UnparsedJson {
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let read = read_json(req, payload);
+        Box::pin(async move { Ok(UnparsedJson(read.await?)) })
+    }
+}
+
+/// Reads the body within `http.max_body_bytes` as JSON; an empty body
+/// reads as `{}`.
+fn read_json(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> Pin<Box<dyn Future<Output = Result<Value, Error>>>> {
+    {
         let limit = req
             .app_data::<web::Data<AppState>>()
             .map(|s| s.settings.http.max_body_bytes)
@@ -80,7 +107,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for JsonBody<T> {
                     )
                 })?
             };
-            Ok(JsonBody(parse_value(value)?))
+            Ok(value)
         })
     }
 }

@@ -7,9 +7,9 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 
-use super::Permission;
-use super::access::Access;
-use super::token::hash_token;
+use crate::auth::access::Access;
+use crate::auth::token::hash_token;
+use crate::domain::permission::Permission;
 use crate::domain::user::User;
 use crate::error::Error;
 use crate::state::AppState;

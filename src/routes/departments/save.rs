@@ -1,0 +1,48 @@
+//! What a department create and update share: the body they read and the
+//! answer they give.
+
+use actix_web::HttpResponse;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use validator::Validate;
+
+use super::{department_json, links_json};
+use crate::domain::agent_link::AgentLinkInput;
+use crate::error::Error;
+use crate::state::AppState;
+
+/// The body of a create or an update.
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SaveBody {
+    /// `name`, `email`, `enabled`, `showOnRegistration`, `showOnOfflineForm`
+    /// (required on create), the optional known fields, and custom scalar
+    /// fields.
+    #[schema(value_type = Object)]
+    pub department: Map<String, Value>,
+    /// `[{agentId, count?, order?}]`: agents to link (never removes).
+    #[schema(value_type = Option<Vec<Object>>)]
+    #[serde(default)]
+    pub agents: Option<Vec<AgentLinkInput>>,
+    /// Accepted for compatibility and ignored: units are a Rocket.Chat
+    /// Enterprise feature.
+    #[schema(value_type = Option<Object>)]
+    #[serde(rename = "departmentUnit", default)]
+    pub department_unit: Option<Value>,
+}
+
+/// The answer to a save: the department as stored now and all its links.
+pub async fn saved(state: &AppState, id: &str) -> Result<HttpResponse, Error> {
+    state.distribution.department_changed(id).await;
+    let department = state.store.departments().find_by_id(id).await?;
+    let agents = state
+        .store
+        .department_agents()
+        .all_of_department(id)
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "department": department.as_ref().map(department_json),
+        "agents": links_json(&agents),
+        "success": true,
+    })))
+}
