@@ -276,6 +276,7 @@ async fn main() {
                         department_id: Some("dept".into()),
                         room_id: None,
                         record_queued: true,
+                        channel: Default::default(),
                     })
                     .await
                     .unwrap();

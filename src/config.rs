@@ -118,6 +118,9 @@ pub struct RoutingSettings {
     /// Routing decisions one instance runs at once; more wait their turn in arrival order (503
     /// if it does not come within the request bound).
     pub max_decisions: u32,
+    /// How long an offer waits for its agent before it counts as
+    /// declined; 0 = offers never time out.
+    pub offer_timeout_ms: u64,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq, JsonSchema)]

@@ -287,6 +287,8 @@ impl Livechat {
             department_id: visitor.department.clone(),
             room_id: Some(rid.clone()),
             record_queued: true,
+            // The widget's chats are text chats.
+            channel: crate::domain::assignment::Channel::Chat,
         };
         let assignments = self.store.assignments();
         let (assignment, new) = match self.distribution.route(request).await? {

@@ -14,7 +14,8 @@ use crate::http::bounds;
 use crate::routes::departments::{agents, archive, create, lookup, read, update};
 use crate::routes::livechat::{config, messages, rooms, visitors};
 use crate::routes::{
-    assignments, auth, auto_distribution, health, livechat_users, ops, permissions, settings, users,
+    assignments, auth, auto_distribution, health, inquiries, livechat_users, ops, permissions,
+    queue, settings, users,
 };
 
 /// One registered endpoint. The table is data so that the OpenAPI document
@@ -138,6 +139,13 @@ pub fn route_table() -> Vec<Route> {
         route!(POST, "/api/v1/livechat/assignments", assignments::create),
         route!(GET, "/api/v1/livechat/assignments/{_id}", assignments::get),
         route!(POST, "/api/v1/livechat/assignments/{_id}/close", assignments::close),
+        route!(POST, "/api/v1/livechat/assignments/{_id}/accept", assignments::accept),
+        route!(POST, "/api/v1/livechat/assignments/{_id}/decline", assignments::decline),
+        route!(GET, "/api/v1/livechat/queue", queue::list),
+        route!(GET, "/api/v1/livechat/inquiries.list", inquiries::list),
+        route!(GET, "/api/v1/livechat/inquiries.queuedForUser", inquiries::queued_for_user),
+        route!(GET, "/api/v1/livechat/inquiries.getOne", inquiries::get_one),
+        route!(POST, "/api/v1/livechat/inquiries.take", inquiries::take),
     ]
 }
 

@@ -58,6 +58,8 @@ pub(super) struct Chosen {
     pub department_id: Option<String>,
     pub method: Method,
     pub reason: String,
+    /// The agent does not accept chats automatically: it is offered.
+    pub offered: bool,
 }
 
 impl Chosen {
@@ -69,6 +71,8 @@ impl Chosen {
             department_id: self.department_id.clone(),
             method: self.method.as_str().to_string(),
             reason: self.reason.clone(),
+            offered: self.offered,
+            manual: false,
         }
     }
 }
@@ -112,14 +116,18 @@ impl Distribution {
         let attempt = Attempt::new(&request.visitor_token);
         let hold = attempt.hold();
         let token = &request.visitor_token;
+        let skip = match policies.enabled() {
+            true => self.excluded(&policies, &[]).await?,
+            false => Vec::new(),
+        };
         let chosen = match &requested {
             _ if !policies.enabled() => None,
             Some(department) => {
-                self.choose_in_chain(&policies, department, token, &hold)
+                self.choose_in_chain(&policies, department, token, &skip, &hold)
                     .await?
             }
             None => {
-                self.choose_without_department(&policies, token, &hold)
+                self.choose_without_department(&policies, token, &skip, &hold)
                     .await?
             }
         };
@@ -158,6 +166,7 @@ impl Distribution {
             visitor_token: token.clone(),
             room_id: request.room_id.clone(),
             requested_department_id: request.department_id.clone(),
+            channel: request.channel,
             outcome,
         };
         if Instant::now() >= deadline {
@@ -168,7 +177,12 @@ impl Distribution {
             .await
             .unwrap_or_else(|_| Err(timed_out()));
         match recorded {
-            Ok(Recorded::New(a)) => Ok(Some(Routed::New(*a))),
+            Ok(Recorded::New(a)) => {
+                if a.status == Status::Offered {
+                    metrics::record_offer("offered");
+                }
+                Ok(Some(Routed::New(*a)))
+            }
             Ok(Recorded::VisitorHasLive) => {
                 self.give_back(chosen.as_ref(), &hold, &policies).await;
                 self.existing(token, &policies).await
@@ -227,7 +241,7 @@ impl Distribution {
         if live.status == Status::Queued
             && policies.enabled()
             && let Next::Served(served) = self
-                .serve_next(&QueueScope::of(&live), Some(&live.id), policies)
+                .serve_next(&QueueScope::of(&live), Some(&live.id), None, policies)
                 .await?
         {
             return Ok(Some(Routed::Existing(*served)));
@@ -241,6 +255,7 @@ impl Distribution {
         policies: &Policies,
         requested: &DepartmentRules,
         token: &str,
+        skip: &[String],
         hold: &HoldKey<'_>,
     ) -> Result<Option<Chosen>, Error> {
         let path = backup_path(&requested.id, |d| policies.for_department(d).backups);
@@ -260,7 +275,7 @@ impl Distribution {
             }
             let policy = policies.for_department(id);
             if let Some(mut chosen) = self
-                .choose_in_department(policies, &department, &policy, token, hold)
+                .choose_in_department(policies, &department, &policy, token, skip, hold)
                 .await?
             {
                 if visited.len() > 1 {
@@ -283,9 +298,11 @@ impl Distribution {
         department: &DepartmentRules,
         policy: &Policy,
         token: &str,
+        skip: &[String],
         hold: &HoldKey<'_>,
     ) -> Result<Option<Chosen>, Error> {
         let chosen = |pick: Pick, reason: String| Chosen {
+            offered: policies.offers_to(&pick.agent_id),
             pick,
             department_id: Some(department.id.clone()),
             method: policy.method,
@@ -302,6 +319,7 @@ impl Distribution {
             previous = self.store.assignments().last_served(token).await?;
         }
         if let Some(agent) = previous.as_ref().and_then(|p| p.agent_id.as_deref())
+            && !skip.iter().any(|s| s == agent)
             && let Some(pick) = self
                 .take_link(&department.id, policy.method, filter(Some(agent)), hold)
                 .await?
@@ -310,7 +328,7 @@ impl Distribution {
             let reason = explain_last_chatted(&pick);
             return Ok(Some(chosen(pick, reason)));
         }
-        let mut skipped: Vec<String> = Vec::new();
+        let mut skipped: Vec<String> = skip.to_vec();
         for _ in 0..MAX_TRIES {
             let filter = TakeFilter {
                 exclude_away: self.settings.routing.exclude_away,
@@ -393,20 +411,21 @@ impl Distribution {
         &self,
         policies: &Policies,
         token: &str,
+        skip: &[String],
         hold: &HoldKey<'_>,
     ) -> Result<Option<Chosen>, Error> {
         let routing = self.store.routing();
         let filter = |only_agent| UserFilter {
             exclude_away: self.settings.routing.exclude_away,
             global: policies.global_limit,
-            skip_agents: &[],
+            skip_agents: skip,
             only_agent,
         };
         let mut preferred = None;
         if policies.last_chatted_preferred()
             && let Some(previous) = self.store.assignments().last_served(token).await?
         {
-            preferred = previous.agent_id;
+            preferred = previous.agent_id.filter(|a| !skip.contains(a));
         }
         let mut taken = None;
         if let Some(agent) = preferred.as_deref() {
@@ -437,6 +456,7 @@ impl Distribution {
             )
         };
         Ok(Some(Chosen {
+            offered: policies.offers_to(&pick.agent_id),
             pick,
             department_id: None,
             method: Method::LeastServed,
@@ -475,7 +495,7 @@ impl Distribution {
     /// `agentFull` flag changing (the agent has just filled up, or had
     /// been full before this release). With least-served everywhere and
     /// room to spare, a decision skips this write.
-    async fn publish_if_read(
+    pub(super) async fn publish_if_read(
         &self,
         policies: &Policies,
         agent_id: &str,
@@ -495,6 +515,21 @@ impl Distribution {
                 .await?;
         }
         Ok(())
+    }
+
+    /// Agents a decision must pass over: those that declined this chat,
+    /// and, when the configuration says so, those holding an audio/video
+    /// chat.
+    pub(super) async fn excluded(
+        &self,
+        policies: &Policies,
+        declined: &[String],
+    ) -> Result<Vec<String>, Error> {
+        let mut skip = declined.to_vec();
+        if policies.spares_audio_video() {
+            skip.extend(self.store.assignments().agents_in_audio_video().await?);
+        }
+        Ok(skip)
     }
 
     /// Takes back a decision that will not be recorded. A failure here is

@@ -13,6 +13,8 @@
 
 mod decide;
 mod gate;
+mod manual;
+mod offers;
 mod policies;
 mod presence;
 mod queue;
@@ -25,6 +27,7 @@ use moka::future::Cache;
 use tokio::time::Instant;
 
 pub use policies::{Policies, Policy};
+pub use queue::{QUEUE_SHOWN, WaitingQueue};
 pub use repair::Repaired;
 
 use crate::config::Settings;
@@ -45,6 +48,7 @@ pub struct RouteRequest {
     pub room_id: Option<String>,
     /// Whether a decision that found no agent is stored as `queued`.
     pub record_queued: bool,
+    pub channel: crate::domain::assignment::Channel,
 }
 
 /// The answer: a new decision, or the visitor's live (open or queued)
@@ -127,9 +131,33 @@ impl Distribution {
         Ok(())
     }
 
-    /// A department changed through this instance.
+    /// A department changed through this instance: it applies here at
+    /// once, and since it may have gained room (an agent linked, a limit
+    /// raised, opened again), the chats that wait for it are placed. The
+    /// change has succeeded, so a failure to place them is left to the
+    /// sweep.
     pub async fn department_changed(&self, id: &str) {
         self.departments.invalidate(id).await;
+        match self.policies().await {
+            Ok(p) => self.drain_for_department(id, &p).await,
+            Err(e) => warn_undrained("a department changed", &e),
+        }
+    }
+
+    /// Links and unlinks a department's agents; a new link may place
+    /// waiting chats at once.
+    pub async fn save_department_agents(
+        &self,
+        id: &str,
+        upsert: &crate::domain::agent_link::AgentLinkSpecs,
+        remove: &[String],
+    ) -> Result<(), Error> {
+        let strict = self.settings.routing.strict_counts;
+        self.store
+            .update_department_agents(id, upsert, remove, strict)
+            .await?;
+        self.department_changed(id).await;
+        Ok(())
     }
 
     /// How long a decision may take before it gives up: inside the request
@@ -266,12 +294,14 @@ impl Distribution {
     }
 
     /// Starts this instance's background work: the periodic sweep of the
-    /// waiting queue (`routing.queue_interval_ms`) and the repair
-    /// (`routing.repair_interval_ms`). Aborting the handle stops both.
+    /// waiting queue (`routing.queue_interval_ms`), the repair
+    /// (`routing.repair_interval_ms`) and the time-out of unanswered offers
+    /// (`routing.offer_timeout_ms`). Aborting the handle stops them all.
     pub fn spawn_background(&self) -> tokio::task::JoinHandle<()> {
         let sweep = self.settings.routing.queue_interval_ms;
         let repair = self.settings.routing.repair_interval_ms;
-        let (sweeper, repairer) = (self.clone(), self.clone());
+        let offer_timeout = self.settings.routing.offer_timeout_ms;
+        let (sweeper, repairer, expirer) = (self.clone(), self.clone(), self.clone());
         tokio::spawn(async move {
             let sweeping = async move {
                 if sweep == 0 {
@@ -307,7 +337,26 @@ impl Distribution {
                     }
                 }
             };
-            tokio::join!(sweeping, repairing);
+            let expiring = async move {
+                if offer_timeout == 0 {
+                    return std::future::pending().await;
+                }
+                // Offers time out within a quarter of their bound, at most a second late.
+                let every = (offer_timeout / 4).clamp(10, 1000);
+                let mut tick = tokio::time::interval(Duration::from_millis(every));
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    match expirer.expire_offers().await {
+                        Ok(n) if n > 0 => tracing::info!(timed_out = n, "offers timed out"),
+                        Ok(_) => {}
+                        Err(e) => {
+                            tracing::debug!(error = %error_chain_fmt(&e), "offer time-out failed; retrying next tick")
+                        }
+                    }
+                }
+            };
+            tokio::join!(sweeping, repairing, expiring);
         })
     }
 }

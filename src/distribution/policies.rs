@@ -67,6 +67,30 @@ impl Policies {
                 .any(|d| d.method.is_some_and(by_load))
     }
 
+    /// Whether an agent at or over its limit may still take a waiting
+    /// chat by hand (Comm100's
+    /// `ifAgentCanManuallyAcceptChatsAfterReachingMaxChatsLimit`).
+    pub fn manual_over_limit(&self) -> bool {
+        self.config.manual_accept_over_limit
+    }
+
+    /// Whether chats are offered to this agent (it accepts or declines)
+    /// rather than opened at once: Comm100's per-agent `ifAutoAcceptChat`
+    /// false. Agents without settings accept automatically.
+    pub fn offers_to(&self, agent_id: &str) -> bool {
+        self.config
+            .agents
+            .iter()
+            .any(|a| a.agent_id == agent_id && !a.auto_accept)
+    }
+
+    /// Whether an agent holding an audio/video chat gets no new automatic
+    /// chats (Comm100's
+    /// `ifNotAutoDistributeChatsToAgentsWhenHavingAudioVideoChat`).
+    pub fn spares_audio_video(&self) -> bool {
+        self.config.skip_agents_in_audio_video
+    }
+
     /// Without a department: the global preference applies.
     pub fn last_chatted_preferred(&self) -> bool {
         self.config.last_chatted_preferred

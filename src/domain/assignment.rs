@@ -16,6 +16,10 @@ use chrono::{DateTime, Utc};
 pub enum Status {
     /// An agent holds it.
     Open,
+    /// Offered to an agent that does not accept chats automatically: it
+    /// holds one of that agent's slots until the agent accepts (open),
+    /// declines or lets the offer time out (handed on, or queued).
+    Offered,
     /// No agent could take it yet; it waits in its queue.
     Queued,
     Closed,
@@ -28,6 +32,7 @@ impl Status {
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Open => "open",
+            Status::Offered => "offered",
             Status::Queued => "queued",
             Status::Closed => "closed",
             Status::Abandoned => "abandoned",
@@ -38,6 +43,7 @@ impl Status {
     pub fn parse_public(s: &str) -> Option<Status> {
         match s {
             "open" => Some(Status::Open),
+            "offered" => Some(Status::Offered),
             "queued" => Some(Status::Queued),
             "closed" => Some(Status::Closed),
             _ => None,
@@ -70,6 +76,92 @@ pub struct Assignment {
     /// later for one that waited in the queue.
     pub routed_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// Agents that declined it (or let its offer time out): it is never
+    /// offered to them again.
+    pub declined_by: Vec<String>,
+    /// An audio or video chat (see [`Channel`]).
+    pub channel: Channel,
+    /// Its state changes, oldest first.
+    pub history: Vec<StateChange>,
+}
+
+/// How the visitor talks to the agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Channel {
+    #[default]
+    Chat,
+    /// Comm100's `ifNotAutoDistributeChatsToAgentsWhenHavingAudioVideoChat`
+    /// keeps new automatic chats from an agent holding one of these.
+    AudioVideo,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Chat => "chat",
+            Channel::AudioVideo => "audioVideo",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Channel> {
+        match s {
+            "chat" => Some(Channel::Chat),
+            "audioVideo" => Some(Channel::AudioVideo),
+            _ => None,
+        }
+    }
+}
+
+/// What happened to an assignment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Queued,
+    Offered,
+    Declined,
+    /// An offer unanswered within `routing.offer_timeout_ms`.
+    TimedOut,
+    /// An agent has it: routed at once, placed from the queue, or an offer
+    /// accepted.
+    Open,
+    TakenManually,
+    Closed,
+}
+
+impl Change {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Queued => "queued",
+            Change::Offered => "offered",
+            Change::Declined => "declined",
+            Change::TimedOut => "timedOut",
+            Change::Open => "open",
+            Change::TakenManually => "takenManually",
+            Change::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Change> {
+        [
+            Change::Queued,
+            Change::Offered,
+            Change::Declined,
+            Change::TimedOut,
+            Change::Open,
+            Change::TakenManually,
+            Change::Closed,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
+    }
+}
+
+/// One state change, with the agent it concerned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StateChange {
+    pub change: Change,
+    pub at: DateTime<Utc>,
+    pub agent_id: Option<String>,
+    pub username: Option<String>,
 }
 
 /// Capacity one decision attempt reserved, recorded on the document it
@@ -88,7 +180,8 @@ pub struct Hold {
 /// What the repair does with a hold that has outlived any decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HoldFate {
-    /// Its chat is open with this agent by this attempt: keep it.
+    /// Its chat is open with (or offered to) this agent by this attempt:
+    /// keep it.
     Settled,
     /// Its chat was served by this attempt and closed, but the close did
     /// not free the slot: free it; the chat counts as routed.
@@ -116,7 +209,7 @@ pub fn hold_fate(
         && a.agent_id.as_deref() == Some(agent_id)
         && department_id.is_none_or(|d| a.department_id.as_deref() == Some(d));
     match a.status {
-        Status::Open if by_this_attempt => HoldFate::Settled,
+        Status::Open | Status::Offered if by_this_attempt => HoldFate::Settled,
         Status::Closed if by_this_attempt => HoldFate::Served,
         Status::Queued if a.lock_id.as_deref() == Some(hold.attempt.as_str()) => HoldFate::Fence,
         _ => HoldFate::Abandoned,
@@ -154,7 +247,30 @@ mod tests {
             created_at: Utc::now(),
             routed_at: None,
             closed_at: None,
+            declined_by: Vec::new(),
+            channel: Channel::Chat,
+            history: Vec::new(),
         }
+    }
+
+    #[test]
+    fn an_offer_holds_its_slot_until_declined() {
+        let offered = assignment(Status::Offered, Some("ann"), Some("k1"));
+        assert_eq!(
+            hold_fate(&hold(), "ann", None, Some(&offered)),
+            HoldFate::Settled
+        );
+        // Declined: back in the queue, or offered to another agent.
+        let declined = assignment(Status::Queued, None, None);
+        assert_eq!(
+            hold_fate(&hold(), "ann", None, Some(&declined)),
+            HoldFate::Abandoned
+        );
+        let handed_on = assignment(Status::Offered, Some("bob"), Some("k2"));
+        assert_eq!(
+            hold_fate(&hold(), "ann", None, Some(&handed_on)),
+            HoldFate::Abandoned
+        );
     }
 
     #[test]

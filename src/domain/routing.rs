@@ -205,6 +205,18 @@ pub fn backup_path(start: &str, backups_of: impl Fn(&str) -> Vec<String>) -> Vec
     out
 }
 
+/// Whether room in one of `departments` can serve a chat that asked for
+/// `start`: the department itself or one on its backup chain.
+pub fn reaches(
+    start: &str,
+    departments: &[String],
+    backups_of: impl Fn(&str) -> Vec<String>,
+) -> bool {
+    backup_path(start, backups_of)
+        .iter()
+        .any(|d| departments.contains(d))
+}
+
 /// Why the visitor's previous agent took the chat, in words.
 pub fn explain_last_chatted(pick: &Pick) -> String {
     format!(
@@ -216,6 +228,20 @@ pub fn explain_last_chatted(pick: &Pick) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn room_in_a_backup_department_reaches_the_chats_that_fall_back_to_it() {
+        let backups = |d: &str| match d {
+            "a" => vec!["b".to_string()],
+            "b" => vec!["c".to_string()],
+            _ => vec![],
+        };
+        let c = ["c".to_string()];
+        assert!(reaches("a", &c, backups));
+        assert!(reaches("c", &c, backups));
+        assert!(!reaches("c", &["a".to_string()], backups));
+        assert!(!reaches("x", &c, backups));
+    }
     use crate::domain::user::UserEmail;
 
     fn agent(status: UserStatus, livechat: LivechatStatus, active: bool) -> User {

@@ -7,7 +7,7 @@ use serde_json::json;
 use validator::Validate;
 
 use crate::distribution::{RouteRequest, Routed};
-use crate::domain::assignment::{Assignment, Status};
+use crate::domain::assignment::{Assignment, Channel, StateChange, Status};
 use crate::domain::pagination::Page;
 use crate::domain::permission::VIEW_LIVECHAT_MANAGER;
 use crate::domain::user::ROLE_AGENT;
@@ -32,7 +32,7 @@ pub struct AssignmentJson {
     #[serde(rename = "agentId")]
     pub agent_id: Option<String>,
     pub username: Option<String>,
-    /// open, queued or closed.
+    /// open, offered, queued or closed.
     pub status: String,
     pub method: String,
     /// Why this agent was chosen (or why none was), in words.
@@ -47,6 +47,36 @@ pub struct AssignmentJson {
     /// For a queued chat answered alone: its place in its queue (1 = next).
     #[serde(rename = "queuePosition", skip_serializing_if = "Option::is_none")]
     pub queue_position: Option<u64>,
+    /// `chat` or `audioVideo`.
+    pub channel: String,
+    /// Agents that declined it (or let its offer time out).
+    #[serde(rename = "declinedBy")]
+    pub declined_by: Vec<String>,
+    /// Its state changes, oldest first.
+    pub history: Vec<StateChangeJson>,
+}
+
+/// One state change: `queued`, `offered`, `declined`, `timedOut`, `open`,
+/// `takenManually` or `closed`, with the agent it concerned.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StateChangeJson {
+    pub status: String,
+    pub at: chrono::DateTime<chrono::Utc>,
+    #[serde(rename = "agentId", skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+}
+
+impl From<StateChange> for StateChangeJson {
+    fn from(c: StateChange) -> Self {
+        StateChangeJson {
+            status: c.change.as_str().to_string(),
+            at: c.at,
+            agent_id: c.agent_id,
+            username: c.username,
+        }
+    }
 }
 
 /// One assignment answered alone.
@@ -83,6 +113,9 @@ impl From<Assignment> for AssignmentJson {
             routed_at: a.routed_at,
             closed_at: a.closed_at,
             queue_position: None,
+            channel: a.channel.as_str().to_string(),
+            declined_by: a.declined_by,
+            history: a.history.into_iter().map(Into::into).collect(),
         }
     }
 }
@@ -98,6 +131,8 @@ pub struct CreateBody {
     #[serde(rename = "roomId")]
     #[validate(length(min = 1, max = 256, message = "must be 1 to 256 characters"))]
     pub room_id: Option<String>,
+    /// `chat` (the default) or `audioVideo`.
+    pub channel: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/livechat/assignments", tag = "routing", request_body = CreateBody,
@@ -111,11 +146,18 @@ pub async fn create(
 ) -> Result<HttpResponse, Error> {
     caller.require_any(&[VIEW_LIVECHAT_MANAGER]).await?;
     let body = body.into_inner();
+    let channel = match body.channel.as_deref() {
+        None => Channel::Chat,
+        Some(c) => Channel::parse(c).ok_or_else(|| {
+            crate::domain::ValidationError::new("channel", "enum", "must be chat or audioVideo")
+        })?,
+    };
     let request = RouteRequest {
         visitor_token: body.visitor_token,
         department_id: body.department_id,
         room_id: body.room_id,
         record_queued: true,
+        channel,
     };
     let assignment = match state.distribution.route(request).await? {
         Routed::New(a) | Routed::Existing(a) => a,
@@ -202,6 +244,51 @@ pub async fn close(
     }))
 }
 
+/// The agent the chat is offered to (a manager may answer for it).
+fn offered_agent(a: &Assignment) -> Result<String, Error> {
+    match (a.status, a.agent_id.clone()) {
+        (Status::Offered, Some(agent)) => Ok(agent),
+        _ => Err(Error::meteor(
+            "error-not-allowed",
+            "Not allowed: the chat is not offered to this agent",
+        )),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/livechat/assignments/{_id}/accept", tag = "routing",
+    params(("_id" = String, Path)),
+    responses((status = 200, description = "The chat, now open with the agent", body = AssignmentAnswer),
+              (status = 400, description = "Not offered (any more) to this agent"), (status = 404),
+              (status = 401), (status = 403)),
+    security(("userId" = [], "authToken" = [])))]
+pub async fn accept(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Error> {
+    let offered = find_visible(&state, &caller, &id).await?;
+    let agent = offered_agent(&offered)?;
+    let accepted = state.distribution.accept(&id, &agent).await?;
+    answer_one(&state, accepted).await
+}
+
+#[utoipa::path(post, path = "/api/v1/livechat/assignments/{_id}/decline", tag = "routing",
+    params(("_id" = String, Path)),
+    responses((status = 200, description = "The chat, handed to the next eligible agent or queued", body = AssignmentAnswer),
+              (status = 400, description = "Not offered (any more) to this agent"), (status = 404),
+              (status = 401), (status = 403)),
+    security(("userId" = [], "authToken" = [])))]
+pub async fn decline(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Error> {
+    let offered = find_visible(&state, &caller, &id).await?;
+    let agent = offered_agent(&offered)?;
+    let handed_on = state.distribution.decline(&id, &agent).await?;
+    answer_one(&state, handed_on).await
+}
+
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
     #[serde(rename = "departmentId")]
@@ -232,7 +319,11 @@ pub async fn list(
     let status = match query.status.as_deref() {
         None => None,
         Some(s) => Some(Status::parse_public(s).ok_or_else(|| {
-            crate::domain::ValidationError::new("status", "enum", "must be open, queued or closed")
+            crate::domain::ValidationError::new(
+                "status",
+                "enum",
+                "must be open, offered, queued or closed",
+            )
         })?),
     };
     let mut filter = AssignmentFilter {
@@ -295,6 +386,7 @@ pub async fn agent_next(
         department_id: query.into_inner().department.filter(|d| !d.is_empty()),
         room_id: None,
         record_queued: false,
+        channel: Channel::Chat,
     };
     let routed = state.distribution.route(request).await?;
     let agent_id = match &routed {

@@ -1,19 +1,20 @@
 //! `switchboard_assignments`: the record of every routing decision.
 
 use futures::TryStreamExt;
-use mongodb::bson::{self, Document, doc};
+use mongodb::bson::{self, Bson, Document, doc};
 use mongodb::options::{FindOptions, IndexOptions, ReturnDocument};
 use mongodb::{Collection, IndexModel};
 use serde::{Deserialize, Serialize};
 
 use super::{Store, now};
-use crate::domain::assignment::{Assignment, Status};
+use crate::domain::assignment::{Assignment, Change, Channel, StateChange, Status};
 use crate::domain::pagination::Page;
 use crate::error::Error;
 
 pub const COLLECTION: &str = "switchboard_assignments";
 
 const OPEN: &str = "open";
+const OFFERED: &str = "offered";
 const QUEUED: &str = "queued";
 const CLOSED: &str = "closed";
 const ABANDONED: &str = "abandoned";
@@ -50,14 +51,52 @@ pub(crate) struct AssignmentDoc {
     routed_at: Option<bson::DateTime>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     closed_at: Option<bson::DateTime>,
-    /// `true` while open or queued: the visitor's one live assignment.
+    /// `true` while open, offered or queued: the visitor's one live
+    /// assignment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     active: Option<bool>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    declined_by: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    offered_at: Option<bson::DateTime>,
+    /// `audioVideo` for an audio or video chat; absent for a text chat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    channel: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    history: Vec<HistoryDoc>,
+}
+
+/// One stored state change.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct HistoryDoc {
+    status: String,
+    at: bson::DateTime,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    agent_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    username: Option<String>,
+}
+
+impl HistoryDoc {
+    fn new(change: Change, agent_id: Option<&str>, username: Option<&str>) -> HistoryDoc {
+        HistoryDoc {
+            status: change.as_str().to_string(),
+            at: now(),
+            agent_id: agent_id.map(str::to_string),
+            username: username.map(str::to_string),
+        }
+    }
+
+    fn bson(&self) -> Bson {
+        bson::to_bson(self).unwrap_or(Bson::Null)
+    }
 }
 
 fn status_of(s: &str) -> Status {
     match s {
         OPEN => Status::Open,
+        OFFERED => Status::Offered,
         QUEUED => Status::Queued,
         CLOSED => Status::Closed,
         _ => Status::Abandoned,
@@ -82,6 +121,23 @@ impl From<AssignmentDoc> for Assignment {
             created_at: d.created_at.to_chrono(),
             routed_at: d.routed_at.map(|t| t.to_chrono()),
             closed_at: d.closed_at.map(|t| t.to_chrono()),
+            declined_by: d.declined_by,
+            channel: match d.channel.as_deref() {
+                Some(c) => Channel::parse(c).unwrap_or_default(),
+                None => Channel::Chat,
+            },
+            history: d
+                .history
+                .into_iter()
+                .filter_map(|h| {
+                    Some(StateChange {
+                        change: Change::parse(&h.status)?,
+                        at: h.at.to_chrono(),
+                        agent_id: h.agent_id,
+                        username: h.username,
+                    })
+                })
+                .collect(),
         }
     }
 }
@@ -129,6 +185,28 @@ pub struct Served {
     pub department_id: Option<String>,
     pub method: String,
     pub reason: String,
+    /// Offered (the agent accepts or declines) rather than open.
+    pub offered: bool,
+    /// Taken by the agent's own hand (recorded in the history).
+    pub manual: bool,
+}
+
+impl Served {
+    fn status(&self) -> &'static str {
+        if self.offered { OFFERED } else { OPEN }
+    }
+
+    fn change(&self) -> Change {
+        match (self.offered, self.manual) {
+            (true, _) => Change::Offered,
+            (false, true) => Change::TakenManually,
+            (false, false) => Change::Open,
+        }
+    }
+
+    fn history(&self) -> HistoryDoc {
+        HistoryDoc::new(self.change(), Some(&self.agent_id), Some(&self.username))
+    }
 }
 
 /// A routing decision to record.
@@ -140,6 +218,7 @@ pub struct NewAssignment {
     pub visitor_token: String,
     pub room_id: Option<String>,
     pub requested_department_id: Option<String>,
+    pub channel: Channel,
     pub outcome: Outcome,
 }
 
@@ -209,6 +288,15 @@ pub(super) fn indexes() -> Vec<IndexModel> {
             .keys(doc! {"roomId": 1, "createdAt": -1})
             .options(IndexOptions::builder().sparse(true).build())
             .build(),
+        // Offers to time out (few, and only for a moment).
+        IndexModel::builder()
+            .keys(doc! {"status": 1, "offeredAt": 1})
+            .options(
+                IndexOptions::builder()
+                    .partial_filter_expression(doc! {"status": OFFERED})
+                    .build(),
+            )
+            .build(),
         // Closes the repair must finish (few, and only for a moment).
         IndexModel::builder()
             .keys(doc! {"releasing": 1, "closedAt": 1})
@@ -235,9 +323,13 @@ impl Assignments {
     /// Records a new decision under its chosen id.
     pub async fn insert(&self, new: NewAssignment) -> Result<Recorded, Error> {
         let created = now();
+        let (history, offered) = match &new.outcome {
+            Outcome::Served(s) => (s.history(), s.offered),
+            Outcome::Queued { .. } => (HistoryDoc::new(Change::Queued, None, None), false),
+        };
         let (status, department_id, served, method, reason) = match new.outcome {
             Outcome::Served(s) => (
-                OPEN,
+                s.status(),
                 s.department_id
                     .clone()
                     .or(new.requested_department_id.clone()),
@@ -270,6 +362,10 @@ impl Assignments {
             created_at: created,
             closed_at: None,
             active: Some(true),
+            declined_by: Vec::new(),
+            offered_at: offered.then_some(created),
+            channel: (new.channel == Channel::AudioVideo).then(|| new.channel.as_str().to_string()),
+            history: vec![history],
         };
         match self.coll.insert_one(&doc).await {
             Ok(_) => Ok(Recorded::New(Box::new(doc.into()))),
@@ -302,6 +398,10 @@ impl Assignments {
             routed_at: None,
             closed_at: None,
             active: None,
+            declined_by: Vec::new(),
+            offered_at: None,
+            channel: None,
+            history: Vec::new(),
         };
         match self.coll.insert_one(&tombstone).await {
             Ok(_) => Ok(true),
@@ -330,7 +430,7 @@ impl Assignments {
     pub async fn live_for_visitor(&self, token: &str) -> Result<Option<Assignment>, Error> {
         Ok(self
             .coll
-            .find_one(doc! {"visitorToken": token, "status": {"$in": [OPEN, QUEUED]}})
+            .find_one(doc! {"visitorToken": token, "status": {"$in": [OPEN, OFFERED, QUEUED]}})
             .await?
             .map(Into::into))
     }
@@ -376,12 +476,13 @@ impl Assignments {
         Ok(self
             .coll
             .find_one_and_update(
-                doc! {"_id": id, "status": {"$in": [OPEN, QUEUED]}},
+                doc! {"_id": id, "status": {"$in": [OPEN, OFFERED, QUEUED]}},
                 doc! {
                     // Until the slot is freed: a close that fails half-way
                     // is finished by the repair.
                     "$set": {"status": CLOSED, "closedAt": now(), "releasing": true},
-                    "$unset": {"active": "", "lockId": "", "lockedAt": ""},
+                    "$unset": {"active": "", "lockId": "", "lockedAt": "", "offeredAt": ""},
+                    "$push": {"history": HistoryDoc::new(Change::Closed, None, None).bson()},
                 },
             )
             .return_document(ReturnDocument::After)
@@ -419,10 +520,13 @@ impl Assignments {
     /// one chat) that no live drainer holds. One atomic update: the server
     /// re-checks the filter when it writes, so two drainers never lock the
     /// same chat.
+    /// With `for_agent`, chats that agent declined are passed over: room
+    /// that agent made is not wasted on a chat it will never get.
     pub async fn lock_queued(
         &self,
         scope: &QueueScope,
         only: Option<&str>,
+        for_agent: Option<&str>,
     ) -> Result<Option<Locked>, Error> {
         let stale = bson::DateTime::from_millis(now().timestamp_millis() - LOCK_SECONDS * 1000);
         let mut query = doc! {
@@ -432,6 +536,9 @@ impl Assignments {
         scope.narrow(&mut query);
         if let Some(id) = only {
             query.insert("_id", id);
+        }
+        if let Some(agent) = for_agent {
+            query.insert("declinedBy", doc! {"$ne": agent});
         }
         let lock_id = crate::domain::id::new_id();
         let locked = self
@@ -457,23 +564,27 @@ impl Assignments {
         locked: &Locked,
         served: Served,
     ) -> Result<Option<Assignment>, Error> {
+        let history = served.history().bson();
         let mut set = doc! {
-            "status": OPEN,
-            "agentId": served.agent_id,
-            "username": served.username,
-            "method": served.method,
-            "reason": served.reason,
+            "status": served.status(),
+            "agentId": &served.agent_id,
+            "username": &served.username,
+            "method": &served.method,
+            "reason": &served.reason,
             "attempt": &locked.lock_id,
             "routedAt": now(),
         };
-        if let Some(d) = served.department_id {
+        if served.offered {
+            set.insert("offeredAt", now());
+        }
+        if let Some(d) = &served.department_id {
             set.insert("departmentId", d);
         }
         let result = self
             .coll
             .find_one_and_update(
                 doc! {"_id": &locked.assignment.id, "status": QUEUED, "lockId": &locked.lock_id},
-                doc! {"$set": set, "$unset": {"lockId": "", "lockedAt": ""}},
+                doc! {"$set": set, "$unset": {"lockId": "", "lockedAt": ""}, "$push": {"history": history}},
             )
             .return_document(ReturnDocument::After)
             .await;
@@ -483,6 +594,117 @@ impl Assignments {
             Err(e) if super::is_duplicate_key(&e) => Ok(None),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// The agent accepts the chat offered to it: open. `None` when it is
+    /// not (or no longer) offered to this agent.
+    pub async fn accept(&self, id: &str, agent_id: &str) -> Result<Option<Assignment>, Error> {
+        let accepted = HistoryDoc::new(Change::Open, Some(agent_id), None);
+        Ok(self
+            .coll
+            .find_one_and_update(
+                doc! {"_id": id, "status": OFFERED, "agentId": agent_id},
+                doc! {
+                    "$set": {"status": OPEN},
+                    "$unset": {"offeredAt": ""},
+                    "$push": {"history": accepted.bson()},
+                },
+            )
+            .return_document(ReturnDocument::After)
+            .await?
+            .map(Into::into))
+    }
+
+    /// Takes an offer back from its agent (declined, or timed out): the
+    /// chat waits again in its queue, in its old place, never to be
+    /// offered to that agent again. Only the offer as read (`offered`: same
+    /// agent, same attempt) is taken back, so of two instances timing one
+    /// offer out, or an accept racing a decline, one wins. `None` when the
+    /// offer had already changed.
+    pub async fn decline(
+        &self,
+        offered: &Assignment,
+        timed_out: bool,
+    ) -> Result<Option<Assignment>, Error> {
+        let change = if timed_out {
+            Change::TimedOut
+        } else {
+            Change::Declined
+        };
+        let entry = HistoryDoc::new(
+            change,
+            offered.agent_id.as_deref(),
+            offered.username.as_deref(),
+        );
+        let mut set = doc! {"status": QUEUED, "method": &offered.method};
+        let mut unset =
+            doc! {"agentId": "", "username": "", "attempt": "", "routedAt": "", "offeredAt": ""};
+        match &offered.requested_department_id {
+            Some(d) => set.insert("departmentId", d),
+            None => unset.insert("departmentId", ""),
+        };
+        set.insert(
+            "reason",
+            format!(
+                "queued: {} {}",
+                offered.username.as_deref().unwrap_or("the agent"),
+                if timed_out {
+                    "let the offer time out"
+                } else {
+                    "declined it"
+                }
+            ),
+        );
+        Ok(self
+            .coll
+            .find_one_and_update(
+                doc! {
+                    "_id": &offered.id, "status": OFFERED,
+                    "agentId": offered.agent_id.as_deref(), "attempt": offered.attempt.as_deref(),
+                },
+                doc! {
+                    "$set": set,
+                    "$unset": unset,
+                    "$push": {"declinedBy": offered.agent_id.as_deref(), "history": entry.bson()},
+                },
+            )
+            .return_document(ReturnDocument::After)
+            .await?
+            .map(Into::into))
+    }
+
+    /// Offers made before `cutoff` and still unanswered.
+    pub async fn offers_before(
+        &self,
+        cutoff: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<Assignment>, Error> {
+        let found: Vec<AssignmentDoc> = self
+            .coll
+            .find(doc! {
+                "status": OFFERED,
+                "offeredAt": {"$lt": bson::DateTime::from_chrono(cutoff)},
+            })
+            .sort(doc! {"offeredAt": 1})
+            .limit(100)
+            .await?
+            .try_collect()
+            .await?;
+        Ok(found.into_iter().map(Into::into).collect())
+    }
+
+    /// Agents holding an open or offered audio/video chat.
+    pub async fn agents_in_audio_video(&self) -> Result<Vec<String>, Error> {
+        let found = self
+            .coll
+            .distinct(
+                "agentId",
+                doc! {"status": {"$in": [OPEN, OFFERED]}, "channel": Channel::AudioVideo.as_str()},
+            )
+            .await?;
+        Ok(found
+            .into_iter()
+            .filter_map(|b| b.as_str().map(str::to_string))
+            .collect())
     }
 
     /// Puts a locked chat back in the queue, untouched, for a later drain.
@@ -539,6 +761,87 @@ impl Assignments {
             scopes.push(QueueScope::NoDepartment);
         }
         Ok(scopes)
+    }
+
+    /// Every queue that has waiting chats, with the time its oldest chat
+    /// arrived, oldest first: a drain that may serve several queues tries
+    /// the one that has waited longest first.
+    pub async fn queue_heads(
+        &self,
+    ) -> Result<Vec<(QueueScope, chrono::DateTime<chrono::Utc>)>, Error> {
+        let mut heads = Vec::new();
+        for scope in self.queued_scopes().await? {
+            let mut query = doc! {"status": QUEUED};
+            scope.narrow(&mut query);
+            if let Some(head) = self
+                .coll
+                .find_one(query)
+                .sort(doc! {"createdAt": 1})
+                .await?
+            {
+                heads.push((scope, head.created_at.to_chrono()));
+            }
+        }
+        heads.sort_by_key(|(_, at)| *at);
+        Ok(heads)
+    }
+
+    /// The waiting chats, oldest first, of one queue (or of all, with
+    /// `None`), a page at a time, with their total.
+    pub async fn waiting(
+        &self,
+        scope: Option<&QueueScope>,
+        page: Page,
+    ) -> Result<(Vec<Assignment>, u64), Error> {
+        let mut query = doc! {"status": QUEUED};
+        if let Some(scope) = scope {
+            scope.narrow(&mut query);
+        }
+        self.page_oldest_first(query, page).await
+    }
+
+    /// The waiting chats whose queue is one of these departments, or, with
+    /// `no_department`, asks for none: what one agent may take.
+    pub async fn waiting_in(
+        &self,
+        departments: &[String],
+        no_department: bool,
+        page: Page,
+    ) -> Result<(Vec<Assignment>, u64), Error> {
+        let mut either = vec![doc! {"requestedDepartmentId": {"$in": departments}}];
+        if no_department {
+            either.push(doc! {"requestedDepartmentId": {"$exists": false}});
+        }
+        self.page_oldest_first(doc! {"status": QUEUED, "$or": either}, page)
+            .await
+    }
+
+    async fn page_oldest_first(
+        &self,
+        query: Document,
+        page: Page,
+    ) -> Result<(Vec<Assignment>, u64), Error> {
+        let total = self.coll.count_documents(query.clone()).await?;
+        let found: Vec<AssignmentDoc> = self
+            .coll
+            .find(query)
+            .sort(doc! {"createdAt": 1})
+            .skip(page.offset)
+            .limit(page.count as i64)
+            .await?
+            .try_collect()
+            .await?;
+        Ok((found.into_iter().map(Into::into).collect(), total))
+    }
+
+    /// The live assignment of a room (its open or waiting chat).
+    pub async fn live_for_room(&self, room_id: &str) -> Result<Option<Assignment>, Error> {
+        Ok(self
+            .coll
+            .find_one(doc! {"roomId": room_id, "status": {"$ne": ABANDONED}})
+            .sort(doc! {"createdAt": -1})
+            .await?
+            .map(Into::into))
     }
 
     pub async fn list(

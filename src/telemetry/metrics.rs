@@ -18,6 +18,8 @@ pub const MONGODB_ERRORS: &str = "switchboard_mongodb_errors_total";
 pub const MONGODB_COMMANDS: &str = "switchboard_mongodb_commands_total";
 pub const DECISION_COMMANDS: &str = "switchboard_routing_decision_commands";
 pub const REPAIRS: &str = "switchboard_routing_repairs_total";
+pub const OFFERS: &str = "switchboard_offers_total";
+pub const MANUAL_TAKES: &str = "switchboard_manual_takes_total";
 
 /// Latency buckets in seconds: most answers take a few milliseconds; the
 /// top buckets show requests waiting on a slow database.
@@ -69,6 +71,14 @@ fn describe() {
         REPAIRS,
         "Slots and counters the repair put right, by kind (abandoned, closed, drifted)"
     );
+    metrics::describe_counter!(
+        OFFERS,
+        "Chats offered to agents that do not accept automatically, by outcome (offered, accepted, declined, timed_out)"
+    );
+    metrics::describe_counter!(
+        MANUAL_TAKES,
+        "Waiting chats taken by an agent's own hand (inquiries.take)"
+    );
 }
 
 /// The Prometheus text exposition of every metric.
@@ -103,6 +113,16 @@ pub fn record_routing_decision(method: &str, outcome: &str) {
         "outcome" => outcome.to_string()
     )
     .increment(1);
+}
+
+/// One offer's fate: `offered`, `accepted`, `declined` or `timed_out`.
+pub fn record_offer(outcome: &str) {
+    metrics::counter!(OFFERS, "outcome" => outcome.to_string()).increment(1);
+}
+
+/// One waiting chat taken by an agent's own hand.
+pub fn record_manual_take() {
+    metrics::counter!(MANUAL_TAKES).increment(1);
 }
 
 /// Sets the number of open assignments; the routing engine calls this

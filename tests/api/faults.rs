@@ -84,13 +84,20 @@ async fn invariants(app: &TestApp, department: &str, agents: &[&str]) -> Result<
         assignments
             .iter()
             .filter(|a| a.get_str("agentId") == Ok(agent))
-            .filter(|a| a.get_str("status") == Ok("open") || a.get_str("status") == Ok("closed"))
+            .filter(|a| {
+                matches!(
+                    a.get_str("status"),
+                    Ok("open") | Ok("offered") | Ok("closed")
+                )
+            })
             .count() as i64
     };
+    // An offered chat holds its slot like an open one.
     let open_of = |agent: &str| {
         assignments
             .iter()
-            .filter(|a| a.get_str("agentId") == Ok(agent) && a.get_str("status") == Ok("open"))
+            .filter(|a| a.get_str("agentId") == Ok(agent))
+            .filter(|a| matches!(a.get_str("status"), Ok("open") | Ok("offered")))
             .count() as i64
     };
     let mut room = false;
@@ -171,7 +178,7 @@ async fn close_all(app: &TestApp) {
     for a in all(
         app,
         "switchboard_assignments",
-        doc! {"status": {"$in": ["open", "queued"]}},
+        doc! {"status": {"$in": ["open", "offered", "queued"]}},
     )
     .await
     {
@@ -270,6 +277,74 @@ async fn a_decision_or_close_failing_at_any_write_leaks_no_slot_and_no_count() {
     assert_eq!(status, 200, "{body:?}");
     assert_eq!(body["assignment"]["username"], "ann", "{body:?}");
     repaired(&app, &sales, &[&ann]).await;
+}
+
+#[tokio::test]
+async fn a_decline_failing_at_any_write_leaks_no_slot_and_no_count() {
+    let db_name = fresh_db_name();
+    let app_name = format!("fault-{db_name}");
+    let mut settings = faulty_settings(&db_name, &app_name);
+    // No sweep competing for the fail point: the repair alone places
+    // what a failed decline left waiting.
+    settings.routing.queue_interval_ms = 0;
+    let app = spawn_instance(settings).await;
+    let (ann, _) = app.available_agent("ann").await;
+    let (bob, _) = app.available_agent("bob").await;
+    app.set_limit(&ann, 1).await;
+    app.set_limit(&bob, 1).await;
+    // Ann is first in line and accepts by hand.
+    let sales = app
+        .department_with(
+            "sales",
+            &[(&ann, Some(0), Some(0)), (&bob, Some(0), Some(1))],
+        )
+        .await;
+    let a = app
+        .put(
+            "/api/v1/livechat/autoDistributionConfig",
+            &app.admin,
+            json!({"agentAutoDistributionConfigs": [{"agentId": ann, "ifAutoAcceptChat": false}]}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
+
+    // A decline's writes, in order: the offer taken back (findAndModify),
+    // the link's slot (update), the agent's slot (findAndModify).
+    let steps = [
+        ("findAndModify", 0, "offer taken back"),
+        ("update", 0, "link release"),
+        ("findAndModify", 1, "agent release"),
+    ];
+    for (i, (command, skip, step)) in steps.into_iter().enumerate() {
+        let (status, body) = post_route(&app, &format!("o{i}"), &sales).await;
+        assert_eq!(status, 200, "{body:?}");
+        assert_eq!(body["assignment"]["status"], "offered", "{step}: {body:?}");
+        let id = body["assignment"]["_id"].as_str().unwrap().to_string();
+        let decline = format!("/api/v1/livechat/assignments/{id}/decline");
+        arm(&app, &app_name, command, skip, None).await;
+        let failed = app.post(&decline, &app.admin, json!({})).await;
+        disarm(&app).await;
+        assert!(
+            failed.status >= 500,
+            "{step}: a failed write answered {failed:?}"
+        );
+        // Declining again finishes it, or finds it declined.
+        let again = app.post(&decline, &app.admin, json!({})).await;
+        assert!(
+            again.status == 200 || again.status == 400,
+            "{step}: {again:?}"
+        );
+        repaired(&app, &sales, &[&ann, &bob]).await;
+        // The chat reached Bob, once; Ann holds nothing for it.
+        assert!(
+            wait_open(&app, &id).await,
+            "{step}: the chat never reached Bob"
+        );
+        let chat = app.stored("switchboard_assignments", &id).await.unwrap();
+        assert_eq!(chat.get_str("agentId"), Ok(bob.as_str()), "{step}");
+        close_all(&app).await;
+        repaired(&app, &sales, &[&ann, &bob]).await;
+    }
 }
 
 /// Whether the assignment becomes open within a few seconds (it waited in

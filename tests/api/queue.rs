@@ -143,8 +143,8 @@ async fn a_visitor_asking_again_keeps_one_assignment_and_gets_the_agent_once_one
         .await;
     assert_eq!(next.status, 400, "{:?}", next.body);
 
+    // A new link places the waiting chat at once.
     link_agent(&app, &d, &ann).await;
-    assert_eq!(assignment(&app, &waiting["_id"]).await["status"], "queued");
     let served = app.route("returning", Some(&d)).await;
     assert_eq!(served["_id"], waiting["_id"]);
     assert_eq!(served["status"], "open");
@@ -203,11 +203,20 @@ async fn raising_an_agents_limit_hands_the_new_room_to_the_waiting_chat() {
 async fn each_instances_sweep_places_chats_that_no_event_announced() {
     let app = spawn_app_with(|s| s.routing.queue_interval_ms = 100).await;
     let (ann, _) = app.available_agent("ann").await;
-    let d = app.department_with("sales", &[]).await;
-    let waiting = app.route("w1", Some(&d)).await;
-    assert_eq!(waiting["status"], "queued");
-
-    link_agent(&app, &d, &ann).await;
+    let d = app.department_with("sales", &[(&ann, None, None)]).await;
+    // A waiting chat written by something no event reaches (another
+    // service, a restore), while Ann has room.
+    let id = "written-behind-our-back";
+    app.db
+        .collection::<Document>("switchboard_assignments")
+        .insert_one(doc! {
+            "_id": id, "visitorToken": "w1", "requestedDepartmentId": &d,
+            "departmentId": &d, "status": "queued", "method": "leastServed",
+            "reason": "queued", "createdAt": mongodb::bson::DateTime::now(), "active": true,
+        })
+        .await
+        .unwrap();
+    let waiting = json!({"_id": id});
 
     eventually("the waiting chat placed by the sweep", || async {
         let seen = assignment(&app, &waiting["_id"]).await;

@@ -87,8 +87,8 @@ pub async fn save(
     let upsert = AgentLinkSpecs::parse("upsert", body.upsert)?;
     let remove: Vec<String> = body.remove.into_iter().map(|r| r.agent_id).collect();
     state
-        .store
-        .update_department_agents(&id, &upsert, &remove, state.settings.routing.strict_counts)
+        .distribution
+        .save_department_agents(&id, &upsert, &remove)
         .await?;
     Ok(HttpResponse::Ok().json(json!({"success": true})))
 }

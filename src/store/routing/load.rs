@@ -26,6 +26,35 @@ impl Routing {
         Ok(after.map(|d| reserved(&d, global)))
     }
 
+    /// A manual take: counts one more open chat for this agent, with its
+    /// hold, whatever its availability; `within_limit` keeps the limit (its
+    /// own when set, else `global`) in the same conditional update. `None`
+    /// when the user is no active agent or, within the limit, is full.
+    /// `served` also counts a chat taken without a department.
+    pub async fn claim_agent(
+        &self,
+        agent_id: &str,
+        global: u32,
+        within_limit: bool,
+        served: bool,
+        hold: &HoldKey<'_>,
+    ) -> Result<Option<Reserved>, Error> {
+        let mut query = doc! {"_id": agent_id, "roles": ROLE_AGENT, "active": true};
+        if within_limit {
+            let limited = reservable(false, global);
+            if let Ok(expr) = limited.get_document("$expr") {
+                query.insert("$expr", expr.clone());
+            }
+        }
+        let after = self
+            .users
+            .find_one_and_update(query, reservation(hold, served))
+            .return_document(ReturnDocument::After)
+            .projection(load_projection())
+            .await?;
+        Ok(after.map(|d| reserved(&d, global)))
+    }
+
     /// Frees the agent's slot held for this chat, once; `None` when the
     /// hold was already gone. `undo_served` also takes back the
     /// `livechatCount` increment of a chat routed without a department

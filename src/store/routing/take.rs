@@ -149,6 +149,35 @@ impl Routing {
         }))
     }
 
+    /// A manual take: bumps this agent's link in the department like a
+    /// take, with its hold; `department_limit` (when kept) in the same
+    /// conditional update. `false` when there is no such link or it is
+    /// full.
+    pub async fn claim_link(
+        &self,
+        department_id: &str,
+        agent_id: &str,
+        department_limit: Option<u32>,
+        hold: &HoldKey<'_>,
+    ) -> Result<bool, Error> {
+        let mut query = doc! {"departmentId": department_id, "agentId": agent_id};
+        if let Some(limit) = department_limit {
+            query.insert("openChats", doc! {"$not": {"$gte": i64::from(limit)}});
+        }
+        let result = self
+            .links
+            .update_one(
+                query,
+                doc! {
+                    "$inc": {"count": 1, "openChats": 1},
+                    "$set": {"lastRoutingTime": now()},
+                    "$push": {HOLDS: hold.entry(false)},
+                },
+            )
+            .await?;
+        Ok(result.modified_count > 0)
+    }
+
     /// Undoes a take whose decision did not happen, once: its hold, its
     /// open chat and its `count` increment.
     pub async fn untake_link(
