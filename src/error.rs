@@ -134,6 +134,10 @@ impl Error {
         )
     }
 
+    pub fn not_a_livechat_agent() -> Error {
+        Error::meteor("error-invalid-agent", "The user is not a livechat agent")
+    }
+
     /// A username or e-mail that another user holds.
     pub fn field_unavailable(value: &str) -> Error {
         Error::meteor(

@@ -5,5 +5,6 @@
 pub mod auth_user;
 pub mod bounds;
 pub mod extract;
+pub mod paged;
 
 pub use auth_user::AuthUser;

@@ -12,6 +12,7 @@ use crate::domain::user::{LivechatStatus, ROLE_AGENT, ROLE_MANAGER};
 use crate::error::Error;
 use crate::http::AuthUser;
 use crate::http::extract::JsonBody;
+use crate::http::paged::paged;
 use crate::state::AppState;
 
 /// The role behind a `{type}` path segment, and who may manage it.
@@ -97,13 +98,8 @@ pub async fn list(
         .users()
         .list_with_role(role, query.text.as_deref(), page)
         .await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "count": users.len(),
-        "users": users.into_iter().map(UserJson::from).collect::<Vec<_>>(),
-        "offset": page.offset,
-        "total": total,
-        "success": true,
-    })))
+    let users: Vec<UserJson> = users.into_iter().map(UserJson::from).collect();
+    Ok(paged("users", users, page, total))
 }
 
 #[utoipa::path(get, path = "/api/v1/livechat/users/{type}/{_id}", tag = "livechat users",
@@ -187,7 +183,7 @@ pub async fn agent_status(
         .find_by_id(&target)
         .await?
         .filter(|u| u.has_role(ROLE_AGENT))
-        .ok_or_else(|| Error::meteor("error-invalid-agent", "The user is not a livechat agent"))?;
+        .ok_or_else(Error::not_a_livechat_agent)?;
     let status = requested.unwrap_or_else(|| agent.status_livechat.toggled());
     state
         .distribution
@@ -222,11 +218,11 @@ pub async fn update_agent(
         .find_by_id(&id)
         .await?
         .filter(|u| u.has_role(ROLE_AGENT))
-        .ok_or_else(|| Error::meteor("error-invalid-agent", "The user is not a livechat agent"))?;
+        .ok_or_else(Error::not_a_livechat_agent)?;
     let user = state
         .distribution
         .set_agent_limit(&agent.id, limit)
         .await?
-        .ok_or_else(|| Error::meteor("error-invalid-agent", "The user is not a livechat agent"))?;
+        .ok_or_else(Error::not_a_livechat_agent)?;
     Ok(HttpResponse::Ok().json(json!({"user": UserJson::from(user), "success": true})))
 }

@@ -11,6 +11,7 @@ use crate::domain::permission::{EDIT_PRIVILEGED_SETTING, VIEW_PRIVILEGED_SETTING
 use crate::error::Error;
 use crate::http::AuthUser;
 use crate::http::extract::JsonBody;
+use crate::http::paged::paged;
 use crate::state::AppState;
 use crate::store::settings::Setting;
 
@@ -106,11 +107,6 @@ pub async fn public(
         .settings()
         .public_page(page.offset, page.count as i64)
         .await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "count": found.len(),
-        "settings": found.into_iter().map(public_json).collect::<Vec<_>>(),
-        "offset": page.offset,
-        "total": total,
-        "success": true,
-    })))
+    let settings: Vec<_> = found.into_iter().map(public_json).collect();
+    Ok(paged("settings", settings, page, total))
 }

@@ -16,6 +16,7 @@ use crate::domain::permission::{
 use crate::error::Error;
 use crate::http::AuthUser;
 use crate::http::extract::{UnparsedJson, parse_value};
+use crate::http::paged::paged;
 use crate::state::AppState;
 use crate::store::department_agents::SORTABLE_FIELDS;
 
@@ -46,13 +47,7 @@ pub async fn list(
         .department_agents()
         .list(&id, &sort, page)
         .await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "agents": links_json(&agents),
-        "count": agents.len(),
-        "offset": page.offset,
-        "total": total,
-        "success": true,
-    })))
+    Ok(paged("agents", links_json(&agents), page, total))
 }
 
 /// `{upsert: [...], remove: [...]}`, both required.

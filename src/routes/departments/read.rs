@@ -12,6 +12,7 @@ use crate::domain::pagination::Page;
 use crate::domain::permission::{MANAGE_DEPARTMENTS, VIEW_DEPARTMENTS, VIEW_L_ROOM};
 use crate::error::Error;
 use crate::http::AuthUser;
+use crate::http::paged::paged;
 use crate::state::AppState;
 
 /// Query of the lists. Every value is read as text and checked after the
@@ -74,13 +75,8 @@ async fn list_answer(
     caller.require_any(&[VIEW_DEPARTMENTS, VIEW_L_ROOM]).await?;
     let (filter, sort, page) = query.parse(archived)?;
     let (departments, total) = state.store.departments().list(&filter, &sort, page).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "departments": departments.iter().map(department_json).collect::<Vec<_>>(),
-        "count": departments.len(),
-        "offset": page.offset,
-        "total": total,
-        "success": true,
-    })))
+    let departments: Vec<_> = departments.iter().map(department_json).collect();
+    Ok(paged("departments", departments, page, total))
 }
 
 #[utoipa::path(get, path = "/api/v1/livechat/department", tag = "departments",
