@@ -32,5 +32,24 @@ fi
 # first so that the test runner's summary closes the output).
 cargo build --bin switchboard
 FUZZ_EXAMPLES="${FUZZ_EXAMPLES:-10}" FUZZ_SECONDS="${FUZZ_SECONDS:-150}" scripts/fuzz.sh
+# Each test works in its own `sbtest_*` database. They are dropped once the
+# whole run is over, not as each test ends: dropping a database stalls the
+# local server for every client, and the tests beside it then see the
+# database as unavailable. (The throw-away local server needs no drop; a
+# server named by MONGO_URL does.)
+drop_test_databases() {
+  install_local_db
+  .venv/bin/python - "$MONGO_URL" <<'PY' || true
+import sys
+import pymongo
+client = pymongo.MongoClient(sys.argv[1], serverSelectionTimeoutMS=5000)
+for name in client.list_database_names():
+    if name.startswith("sbtest_"):
+        client.drop_database(name)
+PY
+}
+if [[ -z "${LOCAL_DB_PID:-}" ]]; then
+  trap drop_test_databases EXIT
+fi
 # Benches are measured by scripts/bench.sh, never run as tests.
 cargo test --lib --bins --tests "$@"

@@ -345,6 +345,24 @@ async fn apply(
                 ),
                 session
             )?;
+            // Rooms and waiting inquiries forget the department, as
+            // Rocket.Chat's removal does.
+            let rooms = store.collection::<Document>(super::rooms::COLLECTION);
+            run!(
+                rooms.update_many(
+                    doc! {"departmentId": *id},
+                    doc! {"$unset": {"departmentId": 1, "departmentAncestors": 1}, "$set": {"_updatedAt": now()}},
+                ),
+                session
+            )?;
+            let inquiries = store.collection::<Document>(super::rooms::INQUIRIES);
+            run!(
+                inquiries.update_many(
+                    doc! {"department": *id},
+                    doc! {"$unset": {"department": 1}, "$set": {"_updatedAt": now()}},
+                ),
+                session
+            )?;
             Ok(true)
         }
     }

@@ -544,3 +544,52 @@ async fn a_waiting_room_gets_its_agent_when_one_becomes_available() {
     let again = room(&app, "patient").await;
     assert_eq!(again["room"]["servedBy"]["username"], "ann");
 }
+
+#[tokio::test]
+async fn removing_a_department_makes_its_rooms_and_waiting_inquiries_forget_it() {
+    let app = spawn_app_with(|s| s.routing.queue_interval_ms = 0).await;
+    let (ann, _) = app.available_agent("ann").await;
+    app.set_limit(&ann, 1).await;
+    let sales = app.department_with("sales", &[(&ann, None, None)]).await;
+    register(&app, "served", Some(&sales)).await;
+    register(&app, "waiting", Some(&sales)).await;
+    let served = room(&app, "served").await["room"]["_id"].clone();
+    let waiting = room(&app, "waiting").await["room"]["_id"].clone();
+    assert_eq!(
+        app.count("rocketchat_room", doc! {"departmentId": &sales})
+            .await,
+        2
+    );
+    assert_eq!(
+        app.count("rocketchat_livechat_inquiry", doc! {"department": &sales})
+            .await,
+        2
+    );
+
+    let removed = app
+        .delete(&format!("/api/v1/livechat/department/{sales}"), &app.admin)
+        .await;
+    assert_eq!(removed.status, 200, "{:?}", removed.body);
+
+    for rid in [&served, &waiting] {
+        let stored = app
+            .stored("rocketchat_room", rid.as_str().unwrap())
+            .await
+            .expect("the room stays");
+        assert!(stored.get("departmentId").is_none(), "{stored:?}");
+    }
+    assert_eq!(
+        app.count("rocketchat_livechat_inquiry", doc! {"department": &sales})
+            .await,
+        0
+    );
+    assert_eq!(
+        app.count(
+            "rocketchat_livechat_inquiry",
+            doc! {"rid": waiting.as_str().unwrap()}
+        )
+        .await,
+        1,
+        "the waiting inquiry stays, without its department"
+    );
+}

@@ -2,7 +2,18 @@
 
 use futures::TryStreamExt;
 
+use serde::Deserialize;
+
 use super::*;
+use crate::store::department_agents::LinkDoc;
+use crate::store::num;
+
+/// A link's `count` alone.
+#[derive(Debug, Deserialize)]
+struct CountDoc {
+    #[serde(default, deserialize_with = "num::i64_or_zero")]
+    count: i64,
+}
 
 impl Routing {
     /// Copies the user's eligibility onto its links; when the agent has
@@ -24,15 +35,15 @@ impl Routing {
         let was = before.map(|u| crate::domain::routing::eligibility(u).eligible);
         let is = crate::domain::routing::eligibility(after).eligible;
         if fair && is && was != Some(true) {
-            let links: Vec<Document> = self
+            let links: Vec<LinkDoc> = self
                 .links
+                .clone_with_type()
                 .find(doc! {"agentId": &after.id})
                 .await?
                 .try_collect()
                 .await?;
             for link in links {
-                let department = link.get_str("departmentId").unwrap_or_default();
-                self.lift_count(department, &after.id, int(&link, "count"))
+                self.lift_count(&link.department_id, &after.id, link.count)
                     .await?;
             }
         }
@@ -47,6 +58,7 @@ impl Routing {
     ) -> Result<(), Error> {
         let lowest = self
             .links
+            .clone_with_type::<CountDoc>()
             .find_one(doc! {
                 "departmentId": department_id,
                 "eligible": true,
@@ -55,7 +67,7 @@ impl Routing {
             .sort(doc! {"count": 1})
             .projection(doc! {"count": 1})
             .await?
-            .map(|d| int(&d, "count"));
+            .map(|d| d.count);
         let target = fair_count(current, lowest);
         if target > current {
             self.links

@@ -3,7 +3,10 @@
 
 use mongodb::options::UpdateModifications;
 
+use serde::Deserialize;
+
 use super::*;
+use crate::store::num;
 
 impl Routing {
     /// The filter, sort and index of a take.
@@ -118,6 +121,7 @@ impl Routing {
         let (update, returned) = Self::take_update(method, hold);
         let found = self
             .links
+            .clone_with_type::<TakenLinkDoc>()
             .find_one_and_update(query, update)
             .sort(sort)
             .hint(mongodb::options::Hint::Keys(hint))
@@ -127,25 +131,23 @@ impl Routing {
             })
             .return_document(returned.clone())
             .await?;
+        // The document as it was (plain updates) or as it is after the
+        // take (capability weighted's pipeline): either way, the pick
+        // describes the agent before this chat.
         let after = matches!(returned, ReturnDocument::After);
         Ok(found.map(|d| Pick {
-            agent_id: d.get_str("agentId").unwrap_or_default().to_string(),
-            username: d.get_str("username").unwrap_or_default().to_string(),
-            count_before: int(&d, "count") - i64::from(after),
-            order: int(&d, "order"),
-            open_before: int(&d, "agentOpenChats") - i64::from(after),
-            limit: match int(&d, "agentLimit") {
-                n if n > 0 => Some(n as u32),
-                _ => None,
-            },
-            last_assigned: d
-                .get_datetime(if after {
-                    "previousRoutingTime"
-                } else {
-                    "lastRoutingTime"
-                })
-                .ok()
-                .map(|t| t.to_chrono()),
+            agent_id: d.agent_id,
+            username: d.username,
+            count_before: d.count - i64::from(after),
+            order: d.order,
+            open_before: d.agent_open_chats - i64::from(after),
+            limit: u32::try_from(d.agent_limit).ok().filter(|n| *n > 0),
+            last_assigned: if after {
+                d.previous_routing_time
+            } else {
+                d.last_routing_time
+            }
+            .map(|t| t.to_chrono()),
         }))
     }
 
@@ -252,4 +254,29 @@ impl Routing {
             (pick, reserved)
         }))
     }
+}
+
+/// What a take reads of the link it bumped.
+#[derive(Debug, Deserialize)]
+struct TakenLinkDoc {
+    #[serde(rename = "agentId", default)]
+    agent_id: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default, deserialize_with = "num::i64_or_zero")]
+    count: i64,
+    #[serde(default, deserialize_with = "num::i64_or_zero")]
+    order: i64,
+    #[serde(
+        rename = "agentOpenChats",
+        default,
+        deserialize_with = "num::i64_or_zero"
+    )]
+    agent_open_chats: i64,
+    #[serde(rename = "agentLimit", default, deserialize_with = "num::i64_or_zero")]
+    agent_limit: i64,
+    #[serde(rename = "lastRoutingTime", default)]
+    last_routing_time: Option<mongodb::bson::DateTime>,
+    #[serde(rename = "previousRoutingTime", default)]
+    previous_routing_time: Option<mongodb::bson::DateTime>,
 }

@@ -44,8 +44,6 @@ pub struct TestApp {
     pub address: String,
     pub db: mongodb::Database,
     pub db_name: String,
-    /// Drops the test's database when the last instance on it is dropped.
-    _database: Option<std::sync::Arc<DroppedAtEnd>>,
     pub http: reqwest::Client,
     pub admin: Creds,
 }
@@ -109,28 +107,6 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     spawn_instance(settings).await
 }
 
-/// The guard of `url`'s test database, shared by every instance on it, so
-/// the database is dropped when the last of them is.
-fn database_guard(url: &str, name: &str) -> Option<std::sync::Arc<DroppedAtEnd>> {
-    use std::collections::HashMap;
-    use std::sync::{Arc, Mutex, Weak};
-    static GUARDS: Mutex<Option<HashMap<String, Weak<DroppedAtEnd>>>> = Mutex::new(None);
-    if !name.starts_with("sbtest_") {
-        return None;
-    }
-    let mut guards = GUARDS.lock().unwrap();
-    let guards = guards.get_or_insert_with(HashMap::new);
-    guards.retain(|_, g| g.strong_count() > 0);
-    if let Some(live) = guards.get(name).and_then(Weak::upgrade) {
-        return Some(live);
-    }
-    let guard = Arc::new(DroppedAtEnd {
-        url: url.to_string(),
-    });
-    guards.insert(name.to_string(), Arc::downgrade(&guard));
-    Some(guard)
-}
-
 impl TestApp {
     /// Another instance on this app's database, served at `address`, with
     /// the same admin credentials.
@@ -141,36 +117,6 @@ impl TestApp {
             db_name: self.db_name.clone(),
             http: self.http.clone(),
             admin: self.admin.clone(),
-            _database: self._database.clone(),
-        }
-    }
-}
-
-/// A test's database, dropped when the test is over. `Drop` cannot wait on
-/// the test's runtime, so a short-lived thread with its own client does it.
-pub struct DroppedAtEnd {
-    url: String,
-}
-
-impl Drop for DroppedAtEnd {
-    fn drop(&mut self) {
-        let url = self.url.clone();
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime");
-            runtime.block_on(async {
-                let client = mongodb::Client::with_uri_str(&url).await?;
-                let db = client.default_database().expect("the URL names a database");
-                db.drop().await?;
-                client.shutdown().await;
-                Ok::<(), mongodb::error::Error>(())
-            })
-        })
-        .join();
-        if let Ok(Err(e)) = dropped {
-            eprintln!("the test database was not dropped: {e}");
         }
     }
 }
@@ -196,7 +142,6 @@ pub async fn spawn_instance(settings: Settings) -> TestApp {
         .unwrap();
     let mut app = TestApp {
         address,
-        _database: database_guard(&mongo_url, db.name()),
         db_name: db.name().to_string(),
         db,
         http,
