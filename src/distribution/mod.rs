@@ -32,6 +32,7 @@ pub use repair::Repaired;
 
 use crate::config::Settings;
 use crate::domain::assignment::{Assignment, Status};
+use crate::domain::setting;
 use crate::error::{Error, error_chain_fmt};
 use crate::store::Store;
 use crate::store::routing::DepartmentRules;
@@ -99,10 +100,16 @@ impl Distribution {
         self.policies
             .try_get_with((), async {
                 let config = self.store.auto_distribution().load().await?;
-                Ok::<_, Error>(Arc::new(Policies::from_config(
-                    config,
-                    &self.settings.routing,
-                )))
+                let manual = self
+                    .store
+                    .settings()
+                    .find_visible(setting::ROUTING_METHOD)
+                    .await?
+                    .is_some_and(|s| s.value == setting::MANUAL_SELECTION);
+                Ok::<_, Error>(Arc::new(
+                    Policies::from_config(config, &self.settings.routing)
+                        .with_manual_selection(manual),
+                ))
             })
             .await
             .map_err(shared)

@@ -18,6 +18,8 @@ pub struct Policy {
 #[derive(Debug, Clone)]
 pub struct Policies {
     config: AutoDistributionConfig,
+    /// Rocket.Chat's `Livechat_Routing_Method` is `Manual_Selection`.
+    manual_selection: bool,
     /// Chat limit for agents without their own; 0 = none.
     pub global_limit: u32,
 }
@@ -35,13 +37,22 @@ impl Policies {
         let global_limit = config.global_limit().unwrap_or(settings.global_max_chats);
         Policies {
             config,
+            manual_selection: false,
             global_limit,
         }
     }
 
-    /// Whether chats are distributed automatically at all.
+    /// With Rocket.Chat's manual selection in force (or not).
+    pub fn with_manual_selection(mut self, manual: bool) -> Policies {
+        self.manual_selection = manual;
+        self
+    }
+
+    /// Whether chats are distributed automatically at all: the Auto
+    /// Distribution configuration is enabled and Rocket.Chat's routing
+    /// method is not manual selection.
     pub fn enabled(&self) -> bool {
-        self.config.is_enabled()
+        self.config.is_enabled() && !self.manual_selection
     }
 
     pub fn for_department(&self, id: &str) -> Policy {

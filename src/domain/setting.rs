@@ -85,12 +85,18 @@ pub const DEPARTMENT_REMOVAL: &str = "Omnichannel_enable_department_removal";
 pub const ENABLED_WHEN_AGENT_IDLE: &str = "Livechat_enabled_when_agent_idle";
 pub const MAX_CHATS_PER_AGENT: &str = "Livechat_maximum_chats_per_agent";
 pub const GUEST_COUNT: &str = "Livechat_guest_count";
+/// Rocket.Chat's routing method: `Manual_Selection` leaves every chat
+/// waiting for an agent to take it (the inquiry API), as Comm100's
+/// `isEnabled: false` does.
+pub const ROUTING_METHOD: &str = "Livechat_Routing_Method";
+pub const MANUAL_SELECTION: &str = "Manual_Selection";
 
 /// Every setting Switchboard seeds: those the widget's `livechat/config`
 /// answers, and those Switchboard's behaviour reads. Ids, types and
 /// defaults are Rocket.Chat's.
 pub const DEFINITIONS: &[Definition] = &[
     def(LIVECHAT_ENABLED, Boolean, Bool(true), true),
+    def(ROUTING_METHOD, Select, Text("Auto_Selection"), false),
     def("Livechat_title", Str, Text("Rocket.Chat"), true),
     def("Livechat_title_color", Color, Text("#C1272D"), true),
     def("Livechat_offline_title", Str, Text("Leave a message"), true),

@@ -8,7 +8,7 @@ use crate::helpers::{
     Creds, TestApp, assert_bad_request, assert_forbidden, fresh_db_name, number, spawn_instance,
     test_settings,
 };
-use crate::queue_events::{app_with_slow_sweep, assignment, configure, switch};
+use crate::helpers::{app_with_slow_sweep, assignment, configure, switch};
 
 async fn take(app: &TestApp, creds: &Creds, inquiry: &Value) -> crate::helpers::Answer {
     app.post(
@@ -82,6 +82,42 @@ async fn with_auto_distribution_disabled_an_agent_takes_a_waiting_chat() {
     let bob = app.stored("users", &m.bob).await.unwrap();
     assert_eq!(number(&bob, "openLivechats"), 0);
     assert_eq!(number(&app.stored_link(&m.sales, &m.bob).await, "count"), 0);
+}
+
+#[tokio::test]
+async fn with_rocketchats_manual_selection_chats_wait_to_be_taken() {
+    let app = app_with_slow_sweep().await;
+    let (ann, ann_creds) = app.available_agent("ann").await;
+    let sales = app.department_with("sales", &[(&ann, None, None)]).await;
+    let set = app
+        .post(
+            "/api/v1/settings/Livechat_Routing_Method",
+            &app.admin,
+            json!({"value": "Manual_Selection"}),
+        )
+        .await;
+    assert_eq!(set.status, 200, "{:?}", set.body);
+    // Within the one-second bound every instance's policies follow.
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+
+    let waiting = app.route("v1", Some(&sales)).await;
+    assert_eq!(waiting["status"], "queued", "{waiting:?}");
+    let a = take(&app, &ann_creds, &waiting).await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
+    assert_eq!(assignment(&app, &waiting["_id"]).await["username"], "ann");
+
+    // Back to automatic: the next chat is routed at once.
+    let set = app
+        .post(
+            "/api/v1/settings/Livechat_Routing_Method",
+            &app.admin,
+            json!({"value": "Auto_Selection"}),
+        )
+        .await;
+    assert_eq!(set.status, 200, "{:?}", set.body);
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let routed = app.route("v2", Some(&sales)).await;
+    assert_eq!(routed["status"], "open", "{routed:?}");
 }
 
 #[tokio::test]

@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 use crate::helpers::{
     Creds, TestApp, assert_bad_request, assert_forbidden, number, spawn_app_with,
 };
+use crate::helpers::{app_with_slow_sweep, assignment, configure};
 use crate::helpers::{sample, scrape};
-use crate::queue_events::{app_with_slow_sweep, assignment, configure};
 
 /// Ann and Bob in `sales`; Ann first in line (order 0, Bob order 1).
 struct Team {

@@ -10,8 +10,8 @@ use futures::StreamExt;
 use mongodb::bson::{Document, doc};
 use serde_json::json;
 
+use crate::helpers::configure;
 use crate::helpers::{TestApp, fresh_db_name, number, spawn_instance, test_settings};
-use crate::queue_events::configure;
 
 /// A small deterministic generator, so a failure can be replayed.
 struct Rng(u64);

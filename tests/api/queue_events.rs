@@ -5,32 +5,7 @@
 use mongodb::bson::doc;
 use serde_json::{Value, json};
 
-use crate::helpers::{Creds, TestApp, number, spawn_app_with};
-
-const CONFIG: &str = "/api/v1/livechat/autoDistributionConfig";
-
-/// An app whose sweep is too slow to matter within a test.
-pub async fn app_with_slow_sweep() -> TestApp {
-    spawn_app_with(|s| s.routing.queue_interval_ms = 600_000).await
-}
-
-pub async fn assignment(app: &TestApp, id: &Value) -> Value {
-    let path = format!("/api/v1/livechat/assignments/{}", id.as_str().unwrap());
-    let a = app.get(&path, &app.admin).await;
-    assert_eq!(a.status, 200, "{:?}", a.body);
-    a.body["assignment"].clone()
-}
-
-pub async fn configure(app: &TestApp, body: Value) {
-    let a = app.put(CONFIG, &app.admin, body).await;
-    assert_eq!(a.status, 200, "{:?}", a.body);
-}
-
-pub async fn switch(app: &TestApp, on: bool) {
-    let path = format!("{CONFIG}:{}", if on { "enable" } else { "disable" });
-    let a = app.post(&path, &app.admin, json!({})).await;
-    assert_eq!(a.status, 200, "{:?}", a.body);
-}
+use crate::helpers::{Creds, TestApp, app_with_slow_sweep, assignment, configure, number, switch};
 
 async fn set_status(app: &TestApp, creds: &Creds, status: &str) {
     let a = app

@@ -4,7 +4,7 @@
 use mongodb::bson::{Document, doc};
 use serde_json::{Value, json};
 
-use super::{METRICS_TOKEN, TestApp};
+use super::{METRICS_TOKEN, TestApp, spawn_app_with};
 
 pub const DEPARTMENTS: &str = "rocketchat_livechat_department";
 pub const LINKS: &str = "rocketchat_livechat_department_agents";
@@ -168,4 +168,30 @@ pub async fn scrape(address: &str) -> String {
         .to_string();
     assert!(content_type.starts_with("text/plain"), "{content_type}");
     response.text().await.unwrap()
+}
+
+/// Comm100's Auto Distribution configuration.
+const CONFIG: &str = "/api/v1/livechat/autoDistributionConfig";
+
+/// An app whose sweep is too slow to matter within a test.
+pub async fn app_with_slow_sweep() -> TestApp {
+    spawn_app_with(|s| s.routing.queue_interval_ms = 600_000).await
+}
+
+pub async fn assignment(app: &TestApp, id: &Value) -> Value {
+    let path = format!("/api/v1/livechat/assignments/{}", id.as_str().unwrap());
+    let a = app.get(&path, &app.admin).await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
+    a.body["assignment"].clone()
+}
+
+pub async fn configure(app: &TestApp, body: Value) {
+    let a = app.put(CONFIG, &app.admin, body).await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
+}
+
+pub async fn switch(app: &TestApp, on: bool) {
+    let path = format!("{CONFIG}:{}", if on { "enable" } else { "disable" });
+    let a = app.post(&path, &app.admin, json!({})).await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
 }
