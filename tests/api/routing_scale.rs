@@ -8,6 +8,13 @@ use serde_json::json;
 
 use crate::helpers::{TestApp, fresh_db_name, number, spawn_instance, test_settings};
 
+/// The two tests here are the heaviest on the shared local server (one
+/// seeds 20,000 documents and has it sort 10,000 links in memory; the other
+/// races 500 decisions over three instances): run side by side on a 2-core
+/// machine, the second has seen the server as unavailable. They take turns;
+/// the rest of the suite still runs beside them.
+static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Closes the assignments through the instances in turn, 16 at a time (at
 /// the default request bound, while the rest of the suite runs).
 async fn close_all(instances: &[&TestApp], ids: Vec<String>) {
@@ -30,6 +37,7 @@ async fn close_all(instances: &[&TestApp], ids: Vec<String>) {
 /// the `count` increments add up to the chats routed to agents.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_instances_never_push_an_agent_over_its_limit() {
+    let _turn = HEAVY.lock().await;
     let db_name = fresh_db_name();
     let first = spawn_instance(test_settings(&db_name)).await;
     let second = spawn_instance(test_settings(&db_name)).await;
@@ -134,6 +142,7 @@ async fn three_instances_never_push_an_agent_over_its_limit() {
 /// to report: it prints the plan the server chooses.)
 #[tokio::test]
 async fn ten_thousand_agents_still_route_to_the_least_served() {
+    let _turn = HEAVY.lock().await;
     let mut settings = test_settings(&fresh_db_name());
     // Not a concurrency test: SecantusDB sorts a department's 10,000 links
     // in memory on each decision (a real MongoDB walks the index), which on
