@@ -150,6 +150,16 @@ pub async fn spawn_instance(settings: Settings) -> TestApp {
             token: String::new(),
         },
     };
+    // An instance whose database did not answer its start-up preparation
+    // within the request bound finishes it in the background (indexes,
+    // seed data, the admin): wait for the admin before the test starts,
+    // within the login rate limit (10 a minute).
+    for _ in 0..8 {
+        if app.login(ADMIN_USERNAME, ADMIN_PASSWORD).await.status == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    }
     app.admin = app.login_ok(ADMIN_USERNAME, ADMIN_PASSWORD).await;
     app
 }
