@@ -15,11 +15,11 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, fresh_db_name, number, spawn_instance, test_settings};
 
 /// Settings of an instance whose commands a fail point can single out,
-/// repairing within a second, at the service's default request bound.
+/// repairing within a second, at the service's default request bound
+/// (the default settings' own).
 fn faulty_settings(db_name: &str, app_name: &str) -> switchboard::config::Settings {
     let mut s = test_settings(db_name);
     s.mongo_url = format!("{}?appName={app_name}", s.mongo_url);
-    s.http.request_timeout_ms = 10_000;
     s.routing.repair_after_ms = 300;
     s.routing.repair_interval_ms = 100;
     s.routing.queue_interval_ms = 100;
