@@ -11,6 +11,7 @@
 use tokio::time::{Instant, timeout, timeout_at};
 
 use super::queue::Next;
+use super::together::{Seat, Seated};
 use super::{Distribution, Policies, Policy, RouteRequest, Routed};
 use crate::domain::assignment::Status;
 use crate::domain::routing::{Method, Pick, backup_path, explain_last_chatted, has_room};
@@ -173,7 +174,7 @@ impl Distribution {
             self.give_back(chosen.as_ref(), &hold, &policies).await;
             return Err(timed_out());
         }
-        let recorded = timeout_at(deadline, self.store.assignments().insert(record))
+        let recorded = timeout_at(deadline, self.record(record))
             .await
             .unwrap_or_else(|_| Err(timed_out()));
         match recorded {
@@ -230,6 +231,30 @@ impl Distribution {
             // The repair settles it once the database answers again.
             _ => Err(failure),
         }
+    }
+
+    /// Records a decision, together with the decisions being recorded at
+    /// the same time (one insert for all of them).
+    async fn record(&self, record: NewAssignment) -> Result<Recorded, Error> {
+        let store = self.store.clone();
+        self.inserts
+            .submit("assignments", record, move |mut batch| {
+                let assignments = store.assignments();
+                async move {
+                    if batch.len() == 1
+                        && let Some(one) = batch.pop()
+                    {
+                        return vec![assignments.insert(one).await];
+                    }
+                    let n = batch.len();
+                    match assignments.insert_all(batch).await {
+                        Ok(recorded) => recorded,
+                        Err(e) => (0..n).map(|_| Err(e.shared())).collect(),
+                    }
+                }
+            })
+            .await
+            .unwrap_or_else(|| Err(timed_out()))
     }
 
     /// The visitor's live assignment; a queued one is tried again now.
@@ -328,6 +353,35 @@ impl Distribution {
             let reason = explain_last_chatted(&pick);
             return Ok(Some(chosen(pick, reason)));
         }
+        match self
+            .take_in_turn(department, policy.method, Seat::new(hold, skip))
+            .await?
+        {
+            Seated::Placed(pick) => {
+                let reason = policy.method.explain(&pick);
+                Ok(Some(chosen(pick, reason)))
+            }
+            Seated::NoAgent => Ok(None),
+            Seated::Alone => Ok(self
+                .choose_alone(department, policy.method, skip, hold)
+                .await?
+                .map(|pick| {
+                    let reason = policy.method.explain(&pick);
+                    chosen(pick, reason)
+                })),
+        }
+    }
+
+    /// Takes the best link and reserves its agent, trying the next agent
+    /// when one filled up in between.
+    pub(super) async fn choose_alone(
+        &self,
+        department: &DepartmentRules,
+        method: Method,
+        skip: &[String],
+        hold: &HoldKey<'_>,
+    ) -> Result<Option<Pick>, Error> {
+        let policies = self.policies().await?;
         let mut skipped: Vec<String> = skip.to_vec();
         for _ in 0..MAX_TRIES {
             let filter = TakeFilter {
@@ -336,16 +390,12 @@ impl Distribution {
                 skip_agents: &skipped,
                 only_agent: None,
             };
-            let Some(pick) = self
-                .take_link(&department.id, policy.method, filter, hold)
-                .await?
-            else {
+            let Some(pick) = self.take_link(&department.id, method, filter, hold).await? else {
                 return Ok(None);
             };
             let agent = pick.agent_id.clone();
-            if let Some(pick) = self.reserve(policies, &department.id, pick, hold).await? {
-                let reason = policy.method.explain(&pick);
-                return Ok(Some(chosen(pick, reason)));
+            if let Some(pick) = self.reserve(&policies, &department.id, pick, hold).await? {
+                return Ok(Some(pick));
             }
             skipped.push(agent);
         }

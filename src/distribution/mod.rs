@@ -11,6 +11,7 @@
 //! made through any instance applies everywhere within that bound; a change
 //! made through this instance applies here at once.
 
+mod batch;
 mod decide;
 mod gate;
 mod manual;
@@ -19,6 +20,7 @@ mod policies;
 mod presence;
 mod queue;
 mod repair;
+mod together;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,6 +37,7 @@ use crate::domain::assignment::{Assignment, Status};
 use crate::domain::setting;
 use crate::error::{Error, error_chain_fmt};
 use crate::store::Store;
+use crate::store::assignments::{NewAssignment, Recorded};
 use crate::store::routing::DepartmentRules;
 use crate::telemetry::{commands, metrics};
 
@@ -70,6 +73,10 @@ pub struct Distribution {
     policies: Cache<(), Arc<Policies>>,
     departments: Cache<String, Option<DepartmentRules>>,
     gate: Arc<gate::Gate>,
+    /// Takes that wait for their department's turn, taken together.
+    takes: Arc<batch::Batcher<together::Seat, Result<together::Seated, Error>>>,
+    /// Records that wait for their turn, inserted together.
+    inserts: Arc<batch::Batcher<NewAssignment, Result<Recorded, Error>>>,
     /// Decisions running at once on this instance (`routing.max_decisions`).
     admission: Arc<tokio::sync::Semaphore>,
 }
@@ -89,6 +96,8 @@ impl Distribution {
                 .time_to_live(CACHE_TTL)
                 .build(),
             gate: Arc::new(gate::Gate::default()),
+            takes: Arc::default(),
+            inserts: Arc::default(),
             admission: Arc::new(tokio::sync::Semaphore::new(
                 settings.routing.max_decisions.max(1) as usize,
             )),

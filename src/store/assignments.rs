@@ -2,6 +2,7 @@
 
 use futures::TryStreamExt;
 use mongodb::bson::{self, Bson, Document, doc};
+use mongodb::error::{ErrorKind, InsertManyError};
 use mongodb::options::{FindOptions, IndexOptions, ReturnDocument};
 use mongodb::{Collection, IndexModel};
 use serde::{Deserialize, Serialize};
@@ -320,8 +321,8 @@ impl Assignments {
         }
     }
 
-    /// Records a new decision under its chosen id.
-    pub async fn insert(&self, new: NewAssignment) -> Result<Recorded, Error> {
+    /// The stored form of a new decision.
+    fn new_doc(new: NewAssignment) -> AssignmentDoc {
         let created = now();
         let (history, offered) = match &new.outcome {
             Outcome::Served(s) => (s.history(), s.offered),
@@ -345,7 +346,7 @@ impl Assignments {
                 reason,
             ),
         };
-        let doc = AssignmentDoc {
+        AssignmentDoc {
             id: new.id,
             visitor_token: new.visitor_token,
             room_id: new.room_id,
@@ -366,7 +367,12 @@ impl Assignments {
             offered_at: offered.then_some(created),
             channel: (new.channel == Channel::AudioVideo).then(|| new.channel.as_str().to_string()),
             history: vec![history],
-        };
+        }
+    }
+
+    /// Records a new decision under its chosen id.
+    pub async fn insert(&self, new: NewAssignment) -> Result<Recorded, Error> {
+        let doc = Self::new_doc(new);
         match self.coll.insert_one(&doc).await {
             Ok(_) => Ok(Recorded::New(Box::new(doc.into()))),
             Err(e) => match super::duplicate_index(&e) {
@@ -375,6 +381,45 @@ impl Assignments {
                 _ => Err(e.into()),
             },
         }
+    }
+
+    /// Records several new decisions in one command, each as [`insert`]
+    /// would (a decision refused by a unique index does not stop the
+    /// others). `Err` when the command failed as a whole: then any of them
+    /// may or may not have landed.
+    ///
+    /// [`insert`]: Assignments::insert
+    pub async fn insert_all(
+        &self,
+        new: Vec<NewAssignment>,
+    ) -> Result<Vec<Result<Recorded, Error>>, Error> {
+        let docs: Vec<AssignmentDoc> = new.into_iter().map(Self::new_doc).collect();
+        let refused = match self.coll.insert_many(&docs).ordered(false).await {
+            Ok(_) => Vec::new(),
+            Err(e) => match e.kind.as_ref() {
+                ErrorKind::InsertMany(InsertManyError {
+                    write_errors: Some(refused),
+                    write_concern_error: None,
+                    ..
+                }) => refused.clone(),
+                _ => return Err(e.into()),
+            },
+        };
+        Ok(docs
+            .into_iter()
+            .enumerate()
+            .map(|(i, doc)| match refused.iter().find(|w| w.index == i) {
+                None => Ok(Recorded::New(Box::new(doc.into()))),
+                Some(w) => match super::duplicate_index_in(w.code, &w.message) {
+                    Some(LIVE_PER_VISITOR) => Ok(Recorded::VisitorHasLive),
+                    Some("_id_") => Ok(Recorded::Fenced),
+                    _ => Err(Error::Unexpected(anyhow::anyhow!(
+                        "recording the decision failed: {}",
+                        w.message
+                    ))),
+                },
+            })
+            .collect())
     }
 
     /// Takes the id of a decision that failed before it was recorded, so

@@ -297,14 +297,19 @@ pub(crate) fn is_duplicate_key(e: &mongodb::error::Error) -> bool {
 /// The name of the unique index a duplicate-key error names (MongoDB's
 /// `E11000 … index: NAME dup key: …`).
 pub(crate) fn duplicate_index(e: &mongodb::error::Error) -> Option<&str> {
-    if !is_duplicate_key(e) {
-        return None;
-    }
-    let message = match e.kind.as_ref() {
-        ErrorKind::Command(c) => c.message.as_str(),
-        ErrorKind::Write(WriteFailure::WriteError(w)) => w.message.as_str(),
+    let (code, message) = match e.kind.as_ref() {
+        ErrorKind::Command(c) => (c.code, c.message.as_str()),
+        ErrorKind::Write(WriteFailure::WriteError(w)) => (w.code, w.message.as_str()),
         _ => return None,
     };
+    duplicate_index_in(code, message)
+}
+
+/// The same, from one write error's code and message.
+pub(crate) fn duplicate_index_in(code: i32, message: &str) -> Option<&str> {
+    if code != 11000 {
+        return None;
+    }
     let (_, after) = message.split_once(" index: ")?;
     after.split_whitespace().next()
 }

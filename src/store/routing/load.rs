@@ -19,7 +19,7 @@ impl Routing {
         query.insert("roles", ROLE_AGENT);
         let after = self
             .users
-            .find_one_and_update(query, reservation(hold, false))
+            .find_one_and_update(query, reservation(std::slice::from_ref(hold), false))
             .return_document(ReturnDocument::After)
             .projection(load_projection())
             .await?;
@@ -48,7 +48,7 @@ impl Routing {
         }
         let after = self
             .users
-            .find_one_and_update(query, reservation(hold, served))
+            .find_one_and_update(query, reservation(std::slice::from_ref(hold), served))
             .return_document(ReturnDocument::After)
             .projection(load_projection())
             .await?;

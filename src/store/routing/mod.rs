@@ -34,8 +34,10 @@ mod holds;
 mod load;
 mod rejoin;
 mod take;
+mod together;
 
 pub use holds::{HeldBetween, LinkHolds, UserHolds};
+pub use together::Share;
 
 /// The field of users and links that lists their holds.
 const HOLDS: &str = "routingHolds";
@@ -133,11 +135,6 @@ impl HoldKey<'_> {
         hold.insert("visitorToken", self.visitor_token);
         hold
     }
-
-    /// The holds array with this hold appended (in an update pipeline).
-    fn appended(&self, counted: bool) -> Document {
-        doc! {"$concatArrays": [{"$ifNull": [format!("${HOLDS}"), []]}, [self.entry(counted)]]}
-    }
 }
 
 /// The agent's load after a reservation or release.
@@ -200,6 +197,11 @@ fn plus(field: &str, delta: i32) -> Bson {
 /// present (not away either, when `exclude_away`), under its limit (its own
 /// when set, else `global`; 0 = none).
 fn reservable(exclude_away: bool, global: u32) -> Document {
+    reservable_for(exclude_away, global, 1)
+}
+
+/// A user that may take `n` more chats now (see [`reservable`]).
+fn reservable_for(exclude_away: bool, global: u32, n: i64) -> Document {
     let excluded: Vec<&str> = if exclude_away {
         vec!["offline", "away"]
     } else {
@@ -215,7 +217,7 @@ fn reservable(exclude_away: bool, global: u32) -> Document {
         "statusLivechat": "available",
         "status": {"$nin": excluded},
         "$expr": {"$lt": [
-            {"$ifNull": ["$openLivechats", 0]},
+            {"$add": [{"$ifNull": ["$openLivechats", 0]}, n - 1]},
             {"$let": {
                 "vars": {"own": {"$ifNull": ["$livechat.maxNumberSimultaneousChat", 0]}},
                 "in": {"$cond": [{"$gt": ["$$own", 0]}, "$$own", fallback]},
@@ -224,17 +226,20 @@ fn reservable(exclude_away: bool, global: u32) -> Document {
     }
 }
 
-/// The update that reserves one slot on a user, with its hold; `served`
-/// also counts a chat routed without a department (`livechatCount`).
-fn reservation(hold: &HoldKey<'_>, served: bool) -> Document {
-    let mut inc = doc! {"openLivechats": 1, "routingLoadSeq": 1};
+/// The update that reserves one slot on a user per hold, with the holds;
+/// `served` also counts a chat routed without a department
+/// (`livechatCount`).
+fn reservation(holds: &[HoldKey<'_>], served: bool) -> Document {
+    let n = holds.len() as i32;
+    let mut inc = doc! {"openLivechats": n, "routingLoadSeq": 1};
     if served {
-        inc.insert("livechatCount", 1);
+        inc.insert("livechatCount", n);
     }
+    let entries: Vec<Document> = holds.iter().map(|h| h.entry(served)).collect();
     doc! {
         "$inc": inc,
         "$set": {"lastRoutingTime": now()},
-        "$push": {HOLDS: hold.entry(served)},
+        "$push": {HOLDS: {"$each": entries}},
     }
 }
 

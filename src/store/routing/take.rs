@@ -10,7 +10,7 @@ use crate::store::num;
 
 impl Routing {
     /// The filter, sort and index of a take.
-    fn take_parts(
+    pub(super) fn take_parts(
         department_id: &str,
         method: Method,
         filter: &TakeFilter<'_>,
@@ -36,20 +36,26 @@ impl Routing {
         (query, sort, take_index_keys(method, filter.exclude_away))
     }
 
-    /// The update of a take: it bumps what the ranking reads and records
-    /// the hold. Plain update operators (answered with the document as it
-    /// was), except for capability weighted, whose load ratio is computed
-    /// from the document in a pipeline (answered as it is after).
-    fn take_update(method: Method, hold: &HoldKey<'_>) -> (UpdateModifications, ReturnDocument) {
+    /// The update of a take of these holds (one per chat): it bumps what
+    /// the ranking reads and records the holds. Plain update operators
+    /// (answered with the document as it was), except for capability
+    /// weighted, whose load ratio is computed from the document in a
+    /// pipeline (answered as it is after).
+    pub(super) fn take_update(
+        method: Method,
+        holds: &[HoldKey<'_>],
+    ) -> (UpdateModifications, ReturnDocument) {
+        let n = holds.len() as i32;
+        let entries: Vec<Document> = holds.iter().map(|h| h.entry(false)).collect();
         if method != Method::CapabilityWeighted {
-            let mut inc = doc! {"count": 1, "openChats": 1};
+            let mut inc = doc! {"count": n, "openChats": n};
             if method == Method::LoadBalancing {
-                inc.insert("agentOpenChats", 1);
+                inc.insert("agentOpenChats", n);
             }
             let update = doc! {
                 "$inc": inc,
                 "$set": {"lastRoutingTime": now()},
-                "$push": {HOLDS: hold.entry(false)},
+                "$push": {HOLDS: {"$each": entries}},
             };
             return (
                 UpdateModifications::Document(update),
@@ -57,16 +63,16 @@ impl Routing {
             );
         }
         let set = doc! {
-            "count": plus("count", 1),
-            "openChats": plus("openChats", 1),
+            "count": plus("count", n),
+            "openChats": plus("openChats", n),
             "lastRoutingTime": now(),
             // Evaluated against the document before this update.
             "previousRoutingTime": "$lastRoutingTime",
-            HOLDS: hold.appended(false),
-            "agentOpenChats": plus("agentOpenChats", 1),
+            HOLDS: {"$concatArrays": [{"$ifNull": [format!("${HOLDS}"), []]}, entries]},
+            "agentOpenChats": plus("agentOpenChats", n),
             "agentLoadRatio": {"$cond": [
                 {"$gt": [{"$ifNull": ["$agentLimit", 0]}, 0]},
-                {"$divide": [plus("agentOpenChats", 1), "$agentLimit"]},
+                {"$divide": [plus("agentOpenChats", n), "$agentLimit"]},
                 0,
             ]},
         };
@@ -118,37 +124,18 @@ impl Routing {
         hold: &HoldKey<'_>,
     ) -> Result<Option<Pick>, Error> {
         let (query, sort, hint) = Self::take_parts(department_id, method, &filter);
-        let (update, returned) = Self::take_update(method, hold);
+        let (update, returned) = Self::take_update(method, std::slice::from_ref(hold));
         let found = self
             .links
             .clone_with_type::<TakenLinkDoc>()
             .find_one_and_update(query, update)
             .sort(sort)
             .hint(mongodb::options::Hint::Keys(hint))
-            .projection(doc! {
-                "agentId": 1, "username": 1, "count": 1, "order": 1, "agentOpenChats": 1,
-                "agentLimit": 1, "lastRoutingTime": 1, "previousRoutingTime": 1,
-            })
+            .projection(TakenLinkDoc::projection())
             .return_document(returned.clone())
             .await?;
-        // The document as it was (plain updates) or as it is after the
-        // take (capability weighted's pipeline): either way, the pick
-        // describes the agent before this chat.
         let after = matches!(returned, ReturnDocument::After);
-        Ok(found.map(|d| Pick {
-            agent_id: d.agent_id,
-            username: d.username,
-            count_before: d.count - i64::from(after),
-            order: d.order,
-            open_before: d.agent_open_chats - i64::from(after),
-            limit: u32::try_from(d.agent_limit).ok().filter(|n| *n > 0),
-            last_assigned: if after {
-                d.previous_routing_time
-            } else {
-                d.last_routing_time
-            }
-            .map(|t| t.to_chrono()),
-        }))
+        Ok(found.map(|d| d.into_pick(after)))
     }
 
     /// A manual take: bumps this agent's link in the department like a
@@ -232,7 +219,7 @@ impl Routing {
         }
         let after = self
             .users
-            .find_one_and_update(query, reservation(hold, true))
+            .find_one_and_update(query, reservation(std::slice::from_ref(hold), true))
             .sort(doc! {"livechatCount": 1, "username": 1})
             .projection(doc! {
                 "username": 1, "livechatCount": 1, "openLivechats": 1, "routingLoadSeq": 1,
@@ -258,7 +245,7 @@ impl Routing {
 
 /// What a take reads of the link it bumped.
 #[derive(Debug, Deserialize)]
-struct TakenLinkDoc {
+pub(super) struct TakenLinkDoc {
     #[serde(rename = "agentId", default)]
     agent_id: String,
     #[serde(default)]
@@ -279,4 +266,35 @@ struct TakenLinkDoc {
     last_routing_time: Option<mongodb::bson::DateTime>,
     #[serde(rename = "previousRoutingTime", default)]
     previous_routing_time: Option<mongodb::bson::DateTime>,
+    #[serde(rename = "openChats", default, deserialize_with = "num::i64_or_zero")]
+    pub(super) open_chats: i64,
+}
+
+impl TakenLinkDoc {
+    pub(super) fn projection() -> Document {
+        doc! {
+            "agentId": 1, "username": 1, "count": 1, "order": 1, "agentOpenChats": 1,
+            "agentLimit": 1, "lastRoutingTime": 1, "previousRoutingTime": 1, "openChats": 1,
+        }
+    }
+
+    /// The link as a pick. `after`: the document is as it is after the
+    /// take (capability weighted's pipeline); either way, the pick
+    /// describes the agent before this chat.
+    pub(super) fn into_pick(self, after: bool) -> Pick {
+        Pick {
+            agent_id: self.agent_id,
+            username: self.username,
+            count_before: self.count - i64::from(after),
+            order: self.order,
+            open_before: self.agent_open_chats - i64::from(after),
+            limit: u32::try_from(self.agent_limit).ok().filter(|n| *n > 0),
+            last_assigned: if after {
+                self.previous_routing_time
+            } else {
+                self.last_routing_time
+            }
+            .map(|t| t.to_chrono()),
+        }
+    }
 }
