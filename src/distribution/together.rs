@@ -182,23 +182,19 @@ impl Distribution {
                 }
             }
         }
-        // The agents' loads, read when something reads them on the links
-        // (see `publish_if_read`): a ranking by load, or a limit that may
-        // just have been reached.
-        let limited =
-            policies.global_limit > 0 || candidates.iter().any(|c| c.pick.limit.is_some());
-        if policies.ranks_by_agent_load() || limited {
-            for (agent, load) in routing
-                .loads_of(&placed_agents, policies.global_limit)
-                .await?
-            {
-                self.publish_if_read(&policies, &agent, load, true).await?;
-                for s in seated.iter_mut() {
-                    if let Seated::Placed(p) = s
-                        && p.agent_id == agent
-                    {
-                        p.limit = load.limit;
-                    }
+        // The agents' loads after their reservations, published on their
+        // links where something reads them (see `publish_if_read`), and
+        // their limits for the picks' explanations.
+        for (agent, load) in routing
+            .loads_of(&placed_agents, policies.global_limit)
+            .await?
+        {
+            self.publish_if_read(&policies, &agent, load, true).await?;
+            for s in seated.iter_mut() {
+                if let Seated::Placed(p) = s
+                    && p.agent_id == agent
+                {
+                    p.limit = load.limit;
                 }
             }
         }

@@ -280,6 +280,60 @@ async fn a_decision_or_close_failing_at_any_write_leaks_no_slot_and_no_count() {
 }
 
 #[tokio::test]
+async fn a_burst_failing_at_any_write_of_its_batches_leaks_no_slot_and_no_count() {
+    let _turn = FAIL_POINT.lock().await;
+    let db_name = fresh_db_name();
+    let app_name = format!("fault-{db_name}");
+    let app = spawn_instance(faulty_settings(&db_name, &app_name)).await;
+    let mut agents = Vec::new();
+    for name in ["ann", "bob", "cid"] {
+        agents.push(app.available_agent(name).await.0);
+    }
+    let links: Vec<(&str, Option<i64>, Option<i64>)> =
+        agents.iter().map(|a| (a.as_str(), Some(0), None)).collect();
+    let sales = app.department_with("sales", &links).await;
+    let agents: Vec<&str> = agents.iter().map(String::as_str).collect();
+
+    let mut failed = 0;
+    // Decisions that wait for their department's turn are taken together:
+    // the takes in one `update`, the reservations in the next, the records
+    // in one `insert`. A burst meets each failure in turn.
+    for (case, (command, skip)) in [("update", 0), ("update", 1), ("insert", 0), ("insert", 1)]
+        .into_iter()
+        .enumerate()
+    {
+        arm(&app, &app_name, command, skip, None).await;
+        let calls = (0..12).map(|i| {
+            let (app, sales) = (&app, &sales);
+            async move { post_route(app, &format!("burst{case}-{i}"), sales).await }
+        });
+        let answers = futures::future::join_all(calls).await;
+        disarm(&app).await;
+        failed += answers.iter().filter(|(status, _)| *status >= 500).count();
+        for (status, body) in &answers {
+            assert!(
+                *status == 200 || *status >= 500,
+                "{command} #{skip}: {status} {body:?}"
+            );
+            if *status == 200 {
+                // A chat answered as routed exists as answered.
+                let id = body["assignment"]["_id"].as_str().unwrap();
+                let stored = app.stored("switchboard_assignments", id).await;
+                assert_eq!(
+                    stored.and_then(|a| a.get_str("status").ok().map(str::to_string)),
+                    body["assignment"]["status"].as_str().map(str::to_string),
+                    "{command} #{skip}: {body:?}"
+                );
+            }
+        }
+        repaired(&app, &sales, &agents).await;
+        close_all(&app).await;
+        repaired(&app, &sales, &agents).await;
+    }
+    assert!(failed > 0, "the fail points never met a decision");
+}
+
+#[tokio::test]
 async fn a_decline_failing_at_any_write_leaks_no_slot_and_no_count() {
     let db_name = fresh_db_name();
     let app_name = format!("fault-{db_name}");

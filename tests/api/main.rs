@@ -2,6 +2,7 @@
 //! MongoDB-wire-protocol server.
 
 mod auto_distribution;
+mod batches;
 mod binary;
 mod containers;
 mod departments_agents;
