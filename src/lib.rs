@@ -2,7 +2,7 @@
 //! chat router.
 
 /// Authentication and permissions.
-pub mod auth;
+mod auth;
 /// The command line: serve and healthcheck.
 pub mod cli;
 /// Typed, layered settings.
@@ -14,24 +14,24 @@ pub mod domain;
 /// The one error type and its HTTP mapping.
 pub mod error;
 /// Extractors and request bounds shared by the handlers.
-pub mod http;
+mod http;
 /// Rate limits shared by every instance.
-pub mod limits;
+mod limits;
 /// The livechat widget's visitor side: registration, rooms, messages.
-pub mod livechat;
+mod livechat;
 /// The OpenAPI document, built from the route table.
-pub mod openapi;
+mod openapi;
 /// Every endpoint, as data: served and documented from one table.
 pub mod route_table;
 /// HTTP handlers.
-pub mod routes;
+mod routes;
 /// Builds the server from the settings.
 pub mod startup;
 /// Application state shared by handlers.
-pub mod state;
+mod state;
 /// MongoDB access.
 pub mod store;
 /// Logs, request ids and metrics.
 pub mod telemetry;
 /// Rocket.Chat's workspace settings, cached and shared by every instance.
-pub mod workspace;
+mod workspace;

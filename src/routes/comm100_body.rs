@@ -57,6 +57,7 @@ pub struct AgentEntry {
     /// Defaults to true, as in Comm100.
     pub ifAutoAcceptChat: Option<bool>,
     /// Read-only; ignored.
+    #[expect(dead_code, reason = "accepted as Comm100 echoes it back, never used")]
     pub agent: Option<serde_json::Value>,
 }
 
@@ -75,6 +76,7 @@ pub struct DepartmentEntry {
     #[validate(nested)]
     pub backupDepartments: Option<Vec<BackupEntry>>,
     /// Read-only; ignored.
+    #[expect(dead_code, reason = "accepted as Comm100 echoes it back, never used")]
     pub department: Option<serde_json::Value>,
 }
 

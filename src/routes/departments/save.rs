@@ -28,6 +28,7 @@ pub struct SaveBody {
     /// Enterprise feature.
     #[schema(value_type = Option<Object>)]
     #[serde(rename = "departmentUnit", default)]
+    #[expect(dead_code, reason = "an Enterprise field, accepted and not stored")]
     pub department_unit: Option<Value>,
 }
 

@@ -19,6 +19,7 @@ pub struct RoomQuery {
     /// Rocket.Chat's preferred agent. Switchboard's engine decides who
     /// takes the chat, so it is accepted and not used.
     #[serde(rename = "agentId")]
+    #[expect(dead_code, reason = "accepted for compatibility, see above")]
     pub agent_id: Option<String>,
 }
 

@@ -123,9 +123,11 @@ pub async fn status(
 #[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 pub struct PageVisitedBody {
     pub token: String,
+    #[expect(dead_code, reason = "page visits are accepted and not recorded")]
     pub rid: Option<String>,
     #[serde(rename = "pageInfo")]
     #[schema(value_type = Object)]
+    #[expect(dead_code, reason = "page visits are accepted and not recorded")]
     pub page_info: Value,
 }
 
