@@ -114,7 +114,10 @@ pub struct GetQuery {
     #[serde(rename = "includeAgents")]
     pub include_agents: Option<String>,
     #[serde(rename = "onlyMyDepartments")]
-    #[expect(dead_code, reason = "Rocket.Chat's parameter, accepted; one department is shown to those allowed to read it")]
+    #[expect(
+        dead_code,
+        reason = "Rocket.Chat's parameter, accepted; one department is shown to those allowed to read it"
+    )]
     pub only_my_departments: Option<String>,
 }
 

@@ -15,7 +15,10 @@ pub struct ConfigQuery {
     pub token: Option<String>,
     pub department: Option<String>,
     #[serde(rename = "businessUnit")]
-    #[expect(dead_code, reason = "the widget sends it; business units are an Enterprise feature")]
+    #[expect(
+        dead_code,
+        reason = "the widget sends it; business units are an Enterprise feature"
+    )]
     pub business_unit: Option<String>,
 }
 
