@@ -1,18 +1,9 @@
-//! Comm100-style Auto Distribution: the stored configuration the routing
-//! engine reads on every decision (method, last-chatted preference, limits,
-//! ordered backup departments), the partial update a PUT applies, and the
-//! read-only agent and department references the API shows beside it.
+//! The configuration in force: the switches, each agent's and department's
+//! own settings, and what they mean for one department or agent.
 
-use std::collections::HashSet;
+use std::ops::Deref;
 
-use super::ValidationError;
-
-/// Comm100's "no id" value, answered as the deprecated `backupDepartmentId`
-/// of a department without backups (as Comm100 does).
-pub const NIL_ID: &str = "00000000-0000-0000-0000-000000000000";
-
-/// The distribution methods are the routing engine's.
-pub use super::routing::Method;
+use super::{Method, NIL_ID, Set, Switches};
 
 /// One ordered backup of a department.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,30 +47,33 @@ pub struct AgentConfig {
 /// The whole configuration; [`Default`] is what applies when none is stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AutoDistributionConfig {
-    pub enabled: bool,
-    pub method: Method,
-    pub last_chatted_preferred: bool,
-    pub limit_all_agents: bool,
-    pub max_chats_all_agents: u32,
-    pub manual_accept_over_limit: bool,
-    pub skip_agents_in_audio_video: bool,
+    pub switches: Switches<Set>,
     pub agents: Vec<AgentConfig>,
     pub departments: Vec<DepartmentConfig>,
 }
 
 impl Default for AutoDistributionConfig {
+    /// Enabled; every other switch at its type's default (least served, no
+    /// limit, everything else off).
     fn default() -> Self {
         AutoDistributionConfig {
-            enabled: true,
-            method: Method::LeastServed,
-            last_chatted_preferred: false,
-            limit_all_agents: false,
-            max_chats_all_agents: 0,
-            manual_accept_over_limit: false,
-            skip_agents_in_audio_video: false,
+            switches: Switches {
+                enabled: true,
+                ..Default::default()
+            },
             agents: Vec::new(),
             departments: Vec::new(),
         }
+    }
+}
+
+/// The engine reads the switches as the configuration's own settings
+/// (`config.method`), as it did before they were gathered in one type.
+impl Deref for AutoDistributionConfig {
+    type Target = Switches<Set>;
+
+    fn deref(&self) -> &Switches<Set> {
+        &self.switches
     }
 }
 
@@ -124,8 +118,8 @@ impl AutoDistributionConfig {
     /// `ifLimitMaxConcurrentChatsForAllAgents` is on and the value is
     /// positive (0 means no limit, as in Rocket.Chat).
     pub fn global_limit(&self) -> Option<u32> {
-        (self.limit_all_agents && self.max_chats_all_agents > 0)
-            .then_some(self.max_chats_all_agents)
+        let max = self.max_chats_all_agents.get();
+        (self.limit_all_agents && max > 0).then_some(max)
     }
 
     /// The limit that applies to an agent whose own limit
@@ -145,233 +139,12 @@ impl AutoDistributionConfig {
     }
 }
 
-/// An agent entry of a PUT: the settings kept with the configuration and,
-/// when given, the limit to store on the user.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AgentSetting {
-    pub config: AgentConfig,
-    pub max_chats: Option<u32>,
-}
-
-/// A PUT: only the fields given change; a given list replaces the stored one.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AutoDistributionPatch {
-    pub enabled: Option<bool>,
-    pub method: Option<Method>,
-    pub last_chatted_preferred: Option<bool>,
-    pub limit_all_agents: Option<bool>,
-    pub max_chats_all_agents: Option<u32>,
-    pub manual_accept_over_limit: Option<bool>,
-    pub skip_agents_in_audio_video: Option<bool>,
-    pub agents: Option<Vec<AgentSetting>>,
-    pub departments: Option<Vec<DepartmentConfig>>,
-}
-
-pub const AGENTS_FIELD: &str = "agentAutoDistributionConfigs";
-pub const DEPARTMENTS_FIELD: &str = "departmentAutoDistributionConfigs";
-
-impl AutoDistributionPatch {
-    /// Rules across entries: no agent or department listed twice, no
-    /// department its own backup, no backup listed twice, no two backups
-    /// with the same order. Sorts each department's backups by order.
-    pub fn check(mut self) -> Result<Self, ValidationError> {
-        if self == AutoDistributionPatch::default() {
-            return Err(ValidationError::new(
-                "body",
-                "required",
-                "must name at least one setting to change",
-            ));
-        }
-        if let Some(agents) = &self.agents {
-            let mut seen = HashSet::new();
-            for (i, a) in agents.iter().enumerate() {
-                if !seen.insert(a.config.agent_id.as_str()) {
-                    return Err(listed_twice(format!("{AGENTS_FIELD}[{i}].agentId")));
-                }
-            }
-        }
-        if let Some(departments) = &mut self.departments {
-            let mut seen = HashSet::new();
-            for (i, d) in departments.iter_mut().enumerate() {
-                let here = format!("{DEPARTMENTS_FIELD}[{i}]");
-                if !seen.insert(d.department_id.clone()) {
-                    return Err(listed_twice(format!("{here}.departmentId")));
-                }
-                check_backups(d, &here)?;
-                d.backups.sort_by_key(|b| b.order);
-            }
-        }
-        Ok(self)
-    }
-
-    /// Every agent id with the field that names it.
-    pub fn agent_ids(&self) -> Vec<(String, &str)> {
-        self.agents
-            .iter()
-            .flatten()
-            .enumerate()
-            .map(|(i, a)| {
-                (
-                    format!("{AGENTS_FIELD}[{i}].agentId"),
-                    a.config.agent_id.as_str(),
-                )
-            })
-            .collect()
-    }
-
-    /// Every department id (configured and backups) with its field.
-    pub fn department_ids(&self) -> Vec<(String, &str)> {
-        let mut out = Vec::new();
-        for (i, d) in self.departments.iter().flatten().enumerate() {
-            out.push((
-                format!("{DEPARTMENTS_FIELD}[{i}].departmentId"),
-                d.department_id.as_str(),
-            ));
-            for (j, b) in d.backups.iter().enumerate() {
-                out.push((
-                    format!("{DEPARTMENTS_FIELD}[{i}].backupDepartments[{j}].backupDepartmentId"),
-                    b.backup_department_id.as_str(),
-                ));
-            }
-        }
-        out
-    }
-
-    /// The first id that is not among the known agents or departments.
-    pub fn check_references(
-        &self,
-        known_agents: &HashSet<String>,
-        known_departments: &HashSet<String>,
-    ) -> Result<(), ValidationError> {
-        let unknown = |ids: Vec<(String, &str)>, known: &HashSet<String>, what: &str| {
-            ids.into_iter()
-                .find(|(_, id)| !known.contains(*id))
-                .map(|(field, id)| {
-                    ValidationError::new(field, "exists", format!("`{id}` is not {what}"))
-                })
-        };
-        match unknown(self.agent_ids(), known_agents, "a livechat agent") {
-            Some(e) => Err(e),
-            None => match unknown(self.department_ids(), known_departments, "a department") {
-                Some(e) => Err(e),
-                None => Ok(()),
-            },
-        }
-    }
-}
-
-fn listed_twice(field: String) -> ValidationError {
-    ValidationError::new(field, "unique", "is listed more than once")
-}
-
-fn check_backups(d: &DepartmentConfig, here: &str) -> Result<(), ValidationError> {
-    let mut orders = HashSet::new();
-    let mut targets = HashSet::new();
-    for (j, b) in d.backups.iter().enumerate() {
-        let field = format!("{here}.backupDepartments[{j}]");
-        if b.backup_department_id == d.department_id {
-            return Err(ValidationError::new(
-                format!("{field}.backupDepartmentId"),
-                "self",
-                "a department cannot be its own backup",
-            ));
-        }
-        if !targets.insert(b.backup_department_id.as_str()) {
-            return Err(listed_twice(format!("{field}.backupDepartmentId")));
-        }
-        if !orders.insert(b.order) {
-            return Err(ValidationError::new(
-                format!("{field}.order"),
-                "unique",
-                format!("order {} is already used by another backup", b.order),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// An agent as Comm100's `agent` reference shows it, read from the user.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AgentRef {
-    pub id: String,
-    pub username: String,
-    pub name: String,
-    pub nickname: Option<String>,
-    pub email: String,
-    pub roles: Vec<String>,
-    pub active: bool,
-    pub bio: String,
-    pub language: String,
-    /// Rocket.Chat's `utcOffset`, in hours.
-    pub utc_offset: Option<f64>,
-    pub created_at: Option<chrono::DateTime<chrono::Utc>>,
-    /// `livechat.maxNumberSimultaneousChat`.
-    pub max_chats: Option<u32>,
-    pub department_ids: Vec<String>,
-}
-
-impl AgentRef {
-    /// The nickname when set, else the name, else the username.
-    pub fn display_name(&self) -> &str {
-        [self.nickname.as_deref(), Some(self.name.as_str())]
-            .into_iter()
-            .flatten()
-            .map(str::trim)
-            .find(|s| !s.is_empty())
-            .unwrap_or(&self.username)
-    }
-
-    /// The name split at its first space: (first name, the rest).
-    pub fn first_and_last_name(&self) -> (&str, &str) {
-        let name = self.name.trim();
-        match name.split_once(char::is_whitespace) {
-            Some((first, rest)) => (first, rest.trim()),
-            None => (name, ""),
-        }
-    }
-
-    /// `utcOffset` as `UTC+03:00`; empty when unknown.
-    pub fn time_zone(&self) -> String {
-        let Some(offset) = self.utc_offset.filter(|o| o.is_finite()) else {
-            return String::new();
-        };
-        let minutes = (offset * 60.0).round() as i64;
-        let sign = if minutes < 0 { '-' } else { '+' };
-        let minutes = minutes.abs();
-        format!("UTC{sign}{:02}:{:02}", minutes / 60, minutes % 60)
-    }
-}
-
-/// A department as Comm100's `department` reference shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DepartmentRef {
-    pub id: String,
-    pub name: String,
-    pub description: String,
-    pub enabled: bool,
-    pub archived: bool,
-    pub show_on_offline_form: bool,
-    pub email: String,
-    pub agent_ids: Vec<String>,
-}
-
-impl DepartmentRef {
-    /// Takes chats now: enabled and not archived.
-    pub fn available_in_live_chat(&self) -> bool {
-        self.enabled && !self.archived
-    }
-
-    /// Takes offline messages: shown on the offline form and not archived.
-    pub fn available_in_messaging(&self) -> bool {
-        self.show_on_offline_form && !self.archived
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
+    use crate::domain::auto_distribution::ChatLimit;
 
-    fn backup(id: &str, order: u32) -> BackupDepartment {
+    pub(in crate::domain::auto_distribution) fn backup(id: &str, order: u32) -> BackupDepartment {
         BackupDepartment {
             id: format!("b-{id}"),
             backup_department_id: id.into(),
@@ -379,22 +152,15 @@ mod tests {
         }
     }
 
-    fn department(id: &str, backups: Vec<BackupDepartment>) -> DepartmentConfig {
+    pub(in crate::domain::auto_distribution) fn department(
+        id: &str,
+        backups: Vec<BackupDepartment>,
+    ) -> DepartmentConfig {
         DepartmentConfig {
             department_id: id.into(),
             method: None,
             last_chatted_preferred: None,
             backups,
-        }
-    }
-
-    fn agent(id: &str) -> AgentSetting {
-        AgentSetting {
-            config: AgentConfig {
-                agent_id: id.into(),
-                auto_accept: true,
-            },
-            max_chats: None,
         }
     }
 
@@ -417,8 +183,11 @@ mod tests {
     #[test]
     fn a_department_without_its_own_values_inherits_the_global_ones() {
         let c = AutoDistributionConfig {
-            method: Method::RoundRobin,
-            last_chatted_preferred: true,
+            switches: Switches {
+                method: Method::RoundRobin,
+                last_chatted_preferred: true,
+                ..Default::default()
+            },
             departments: vec![department("d", vec![backup("b", 1)])],
             ..Default::default()
         };
@@ -434,8 +203,11 @@ mod tests {
         own.method = Some(Method::CapabilityWeighted);
         own.last_chatted_preferred = Some(false);
         let c = AutoDistributionConfig {
-            method: Method::LoadBalancing,
-            last_chatted_preferred: true,
+            switches: Switches {
+                method: Method::LoadBalancing,
+                last_chatted_preferred: true,
+                ..Default::default()
+            },
             departments: vec![own],
             ..Default::default()
         };
@@ -461,17 +233,15 @@ mod tests {
 
     #[test]
     fn the_global_limit_applies_only_when_switched_on_and_positive() {
-        let mut c = AutoDistributionConfig {
-            max_chats_all_agents: 3,
-            ..Default::default()
-        };
+        let mut c = AutoDistributionConfig::default();
+        c.switches.max_chats_all_agents = ChatLimit::new(3).unwrap();
         assert_eq!(c.global_limit(), None);
-        c.limit_all_agents = true;
+        c.switches.limit_all_agents = true;
         assert_eq!(c.global_limit(), Some(3));
         assert_eq!(c.agent_limit(Some(5)), Some(5));
         assert_eq!(c.agent_limit(Some(0)), Some(3));
         assert_eq!(c.agent_limit(None), Some(3));
-        c.max_chats_all_agents = 0;
+        c.switches.max_chats_all_agents = ChatLimit::default();
         assert_eq!(c.global_limit(), None);
         assert_eq!(c.agent_limit(None), None);
     }
@@ -497,109 +267,5 @@ mod tests {
         let e = Method::parse("f", "fastest").unwrap_err();
         assert_eq!(e.field, "f");
         assert!(e.message.contains("leastServed"));
-    }
-
-    #[test]
-    fn a_department_listed_as_its_own_backup_is_refused() {
-        let patch = AutoDistributionPatch {
-            departments: Some(vec![department("d", vec![backup("e", 1), backup("d", 2)])]),
-            ..Default::default()
-        };
-        let e = patch.check().unwrap_err();
-        assert_eq!(
-            e.field,
-            "departmentAutoDistributionConfigs[0].backupDepartments[1].backupDepartmentId"
-        );
-    }
-
-    #[test]
-    fn two_backups_with_the_same_order_are_refused() {
-        let patch = AutoDistributionPatch {
-            departments: Some(vec![department("d", vec![backup("e", 1), backup("f", 1)])]),
-            ..Default::default()
-        };
-        let e = patch.check().unwrap_err();
-        assert_eq!(
-            e.field,
-            "departmentAutoDistributionConfigs[0].backupDepartments[1].order"
-        );
-    }
-
-    #[test]
-    fn duplicate_entries_are_refused() {
-        let patch = AutoDistributionPatch {
-            agents: Some(vec![agent("a"), agent("b"), agent("a")]),
-            ..Default::default()
-        };
-        assert_eq!(
-            patch.check().unwrap_err().field,
-            "agentAutoDistributionConfigs[2].agentId"
-        );
-        let patch = AutoDistributionPatch {
-            departments: Some(vec![department("d", vec![]), department("d", vec![])]),
-            ..Default::default()
-        };
-        assert_eq!(
-            patch.check().unwrap_err().field,
-            "departmentAutoDistributionConfigs[1].departmentId"
-        );
-    }
-
-    #[test]
-    fn a_checked_patch_has_its_backups_in_order() {
-        let patch = AutoDistributionPatch {
-            departments: Some(vec![department("d", vec![backup("f", 2), backup("e", 1)])]),
-            ..Default::default()
-        }
-        .check()
-        .unwrap();
-        let backups = &patch.departments.unwrap()[0].backups;
-        assert_eq!(backups[0].backup_department_id, "e");
-    }
-
-    #[test]
-    fn unknown_references_are_named_by_field() {
-        let patch = AutoDistributionPatch {
-            agents: Some(vec![agent("a")]),
-            departments: Some(vec![department("d", vec![backup("gone", 1)])]),
-            ..Default::default()
-        };
-        let agents: HashSet<String> = ["a".to_string()].into();
-        let departments: HashSet<String> = ["d".to_string()].into();
-        let e = patch.check_references(&agents, &departments).unwrap_err();
-        assert_eq!(
-            e.field,
-            "departmentAutoDistributionConfigs[0].backupDepartments[0].backupDepartmentId"
-        );
-        let e = patch
-            .check_references(&HashSet::new(), &departments)
-            .unwrap_err();
-        assert_eq!(e.field, "agentAutoDistributionConfigs[0].agentId");
-    }
-
-    #[test]
-    fn names_split_into_first_and_last_and_the_nickname_is_the_display_name() {
-        let mut a = AgentRef {
-            id: "a".into(),
-            username: "andy".into(),
-            name: "Andy van Liao".into(),
-            nickname: None,
-            email: String::new(),
-            roles: vec![],
-            active: true,
-            bio: String::new(),
-            language: String::new(),
-            utc_offset: Some(-3.5),
-            created_at: None,
-            max_chats: None,
-            department_ids: vec![],
-        };
-        assert_eq!(a.first_and_last_name(), ("Andy", "van Liao"));
-        assert_eq!(a.display_name(), "Andy van Liao");
-        assert_eq!(a.time_zone(), "UTC-03:30");
-        a.nickname = Some("Andy".into());
-        assert_eq!(a.display_name(), "Andy");
-        a.name = String::new();
-        assert_eq!(a.first_and_last_name(), ("", ""));
     }
 }
