@@ -37,7 +37,9 @@ impl Hold for Change {
 }
 
 /// The settings under Comm100's names. A key left out reads as the
-/// holding's default (`None` for a change).
+/// holding's default: `None` for a change; for a configuration, the type's
+/// default, which is why the store fills every key from
+/// `AutoDistributionConfig::default()` (enabled) before it reads one.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(bound(serialize = "", deserialize = "H: Default"), default)]
 pub struct Switches<H: Hold> {
