@@ -9,11 +9,13 @@ use std::str::FromStr;
 use super::ValidationError;
 use super::user::{LivechatStatus, ROLE_AGENT, User, UserStatus};
 
-/// How an agent is chosen among the eligible ones.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// How an agent is chosen among the eligible ones; least served when none
+/// is configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Method {
     /// Rocket.Chat's Auto_Selection: lowest `count`, then `order`, then
     /// `username`.
+    #[default]
     LeastServed,
     /// Fewest open chats now, then earliest last assignment, then username.
     LoadBalancing,

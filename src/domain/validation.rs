@@ -2,6 +2,9 @@
 
 use std::fmt;
 
+/// Marks the parts of a [`ValidationError`] carried through serde.
+const CARRIED: char = '\u{1f}';
+
 /// A value a client sent that breaks a rule. Rendered as
 /// `"<field>: <message>"`, and answered with 400.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +38,26 @@ impl ValidationError {
             Some((parent, key)) => format!("Match error: Missing key '{key}' in field {parent}"),
             None => format!("Match error: Missing key '{}'", self.field),
         })
+    }
+
+    /// This error as a serde error. serde's errors are text, so the field,
+    /// rule and message travel marked for [`ValidationError::from_serde`],
+    /// which reads them back whole.
+    pub fn into_serde<E: serde::de::Error>(self) -> E {
+        E::custom(format_args!(
+            "{CARRIED}{}{CARRIED}{}{CARRIED}{}",
+            self.field, self.rule, self.message
+        ))
+    }
+
+    /// The error [`ValidationError::into_serde`] wrote into `text`, if any.
+    pub fn from_serde(text: &str) -> Option<ValidationError> {
+        let mut parts = text.strip_prefix(CARRIED)?.splitn(3, CARRIED);
+        Some(ValidationError::new(
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+        ))
     }
 
     /// Prefixes the field with its parent, e.g. `name` → `department.name`.

@@ -9,6 +9,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures::StreamExt;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use validator::Validate;
 
@@ -159,10 +160,19 @@ fn refuse_operator_keys(value: &Value, path: &str) -> Result<(), ValidationError
     }
 }
 
-fn type_error(e: &serde_path_to_error::Error<serde_json::Error>) -> ValidationError {
+fn type_error<E: std::fmt::Display>(e: &serde_path_to_error::Error<E>) -> ValidationError {
     let path = e.path().to_string();
     let path = if path == "." { String::new() } else { path };
     let message = e.inner().to_string();
+    // A rule broken inside the value, or a part read through
+    // `#[serde(flatten)]` (see [`Tracked`]), names its own field.
+    if let Some(carried) = ValidationError::from_serde(&message) {
+        return if path.is_empty() {
+            carried
+        } else {
+            carried.within(&path)
+        };
+    }
     if let Some(rest) = message.strip_prefix("missing field `")
         && let Some(field) = rest.split('`').next()
     {
@@ -189,6 +199,21 @@ fn type_error(e: &serde_path_to_error::Error<serde_json::Error>) -> ValidationEr
     // serde_json appends " at line L column C" only when parsing text; from
     // a Value it does not, so the message is the rule itself.
     ValidationError::new(path, "type", message)
+}
+
+/// A part of a body read through `#[serde(flatten)]`. serde reads such a
+/// part from a buffer, out of sight of the path tracking of
+/// [`parse_value`], so the part tracks its own and carries the field it
+/// names out in the error.
+#[derive(Debug)]
+pub struct Tracked<T>(pub T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Tracked<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        serde_path_to_error::deserialize(d)
+            .map(Tracked)
+            .map_err(|e| type_error(&e).into_serde())
+    }
 }
 
 /// Query strings that do not parse are a 400 in the usual envelope.

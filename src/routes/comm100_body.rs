@@ -7,15 +7,17 @@
 use serde::Deserialize;
 use validator::Validate;
 
+use super::comm100_switches;
 use crate::domain::ValidationError;
 use crate::domain::auto_distribution::{
-    AgentConfig, AgentSetting, AutoDistributionPatch, BackupDepartment, DepartmentConfig, Method,
-    NIL_ID,
+    AgentConfig, AgentSetting, AutoDistributionPatch, BackupDepartment, Change, ChatLimit,
+    DepartmentConfig, Method, NIL_ID, Switches,
 };
 use crate::domain::id::new_id;
+use crate::http::extract::Tracked;
 
 /// Limits and orders are stored as Rocket.Chat stores limits: 32-bit.
-const MAX_NUMBER: i64 = i32::MAX as i64;
+const MAX_NUMBER: i64 = ChatLimit::MAX as i64;
 
 fn method_name(raw: &str) -> Result<(), validator::ValidationError> {
     Method::parse("", raw)
@@ -27,16 +29,10 @@ fn method_name(raw: &str) -> Result<(), validator::ValidationError> {
 #[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigBody {
-    pub isEnabled: Option<bool>,
-    /// leastServed, loadBalancing, roundRobin or capabilityWeighted.
-    #[validate(custom(function = "method_name"))]
-    pub autoDistributionMethod: Option<String>,
-    pub isLastChattedAgentPreferredForAutoDistribution: Option<bool>,
-    pub ifLimitMaxConcurrentChatsForAllAgents: Option<bool>,
-    #[validate(range(min = 0, max = MAX_NUMBER, message = "must be a whole number from 0"))]
-    pub maxConcurrentChatsForAllAgents: Option<i64>,
-    pub ifAgentCanManuallyAcceptChatsAfterReachingMaxChatsLimit: Option<bool>,
-    pub ifNotAutoDistributeChatsToAgentsWhenHavingAudioVideoChat: Option<bool>,
+    /// The seven switches; their rules are checked as they are read.
+    #[serde(flatten)]
+    #[schema(schema_with = comm100_switches::change)]
+    pub switches: Tracked<Switches<Change>>,
     /// Replaces the stored list when given.
     #[validate(nested)]
     pub agentAutoDistributionConfigs: Option<Vec<AgentEntry>>,
@@ -127,14 +123,7 @@ impl ConfigBody {
             })
             .transpose()?;
         AutoDistributionPatch {
-            enabled: self.isEnabled,
-            method: parse_method("autoDistributionMethod", self.autoDistributionMethod)?,
-            last_chatted_preferred: self.isLastChattedAgentPreferredForAutoDistribution,
-            limit_all_agents: self.ifLimitMaxConcurrentChatsForAllAgents,
-            max_chats_all_agents: self.maxConcurrentChatsForAllAgents.map(small),
-            manual_accept_over_limit: self.ifAgentCanManuallyAcceptChatsAfterReachingMaxChatsLimit,
-            skip_agents_in_audio_video: self
-                .ifNotAutoDistributeChatsToAgentsWhenHavingAudioVideoChat,
+            switches: self.switches.0,
             agents,
             departments,
         }

@@ -7,21 +7,19 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use super::comm100_switches;
 use crate::domain::auto_distribution::{
-    AgentConfig, AgentRef, AutoDistributionConfig, DepartmentConfig, DepartmentRef, NIL_ID,
+    AgentConfig, AgentRef, AutoDistributionConfig, DepartmentConfig, DepartmentRef, NIL_ID, Set,
+    Switches,
 };
 use crate::domain::user::ROLE_ADMIN;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ConfigJson {
-    pub is_enabled: bool,
-    pub auto_distribution_method: &'static str,
-    pub is_last_chatted_agent_preferred_for_auto_distribution: bool,
-    pub if_limit_max_concurrent_chats_for_all_agents: bool,
-    pub max_concurrent_chats_for_all_agents: u32,
-    pub if_agent_can_manually_accept_chats_after_reaching_max_chats_limit: bool,
-    pub if_not_auto_distribute_chats_to_agents_when_having_audio_video_chat: bool,
+    #[serde(flatten)]
+    #[schema(schema_with = comm100_switches::set)]
+    pub switches: Switches<Set>,
     pub agent_auto_distribution_configs: Vec<AgentEntryJson>,
     pub department_auto_distribution_configs: Vec<DepartmentEntryJson>,
 }
@@ -122,15 +120,7 @@ impl ConfigJson {
         departments: &HashMap<String, DepartmentRef>,
     ) -> ConfigJson {
         ConfigJson {
-            is_enabled: config.enabled,
-            auto_distribution_method: config.method.as_str(),
-            is_last_chatted_agent_preferred_for_auto_distribution: config.last_chatted_preferred,
-            if_limit_max_concurrent_chats_for_all_agents: config.limit_all_agents,
-            max_concurrent_chats_for_all_agents: config.max_chats_all_agents,
-            if_agent_can_manually_accept_chats_after_reaching_max_chats_limit: config
-                .manual_accept_over_limit,
-            if_not_auto_distribute_chats_to_agents_when_having_audio_video_chat: config
-                .skip_agents_in_audio_video,
+            switches: config.switches,
             agent_auto_distribution_configs: config
                 .agents
                 .into_iter()

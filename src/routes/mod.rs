@@ -7,6 +7,7 @@ pub mod auth;
 pub mod auto_distribution;
 pub mod comm100_body;
 pub mod comm100_json;
+pub mod comm100_switches;
 pub mod departments;
 pub mod health;
 pub mod inquiries;

@@ -373,6 +373,97 @@ async fn nothing_stored_answers_the_defaults() {
 }
 
 #[tokio::test]
+async fn stored_switches_are_read_in_any_number_form_and_an_unknown_method_is_ignored() {
+    let app = spawn_app().await;
+    app.db
+        .collection::<Document>(CONFIG)
+        .insert_one(doc! {
+            "_id": "global", "isEnabled": null, "autoDistributionMethod": "fastest",
+            "ifLimitMaxConcurrentChatsForAllAgents": true, "maxConcurrentChatsForAllAgents": 3.0,
+            "isLastChattedAgentPreferredForAutoDistribution": true,
+        })
+        .await
+        .unwrap();
+    let a = app.get(PATH, &app.admin).await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
+    let expected = json!({
+        "isEnabled": true,
+        "autoDistributionMethod": "leastServed",
+        "isLastChattedAgentPreferredForAutoDistribution": true,
+        "ifLimitMaxConcurrentChatsForAllAgents": true,
+        "maxConcurrentChatsForAllAgents": 3,
+        "ifAgentCanManuallyAcceptChatsAfterReachingMaxChatsLimit": false,
+        "ifNotAutoDistributeChatsToAgentsWhenHavingAudioVideoChat": false,
+    });
+    for (key, value) in expected.as_object().unwrap() {
+        assert_eq!(&a.body[key], value, "{key}");
+    }
+    app.db
+        .collection::<Document>(CONFIG)
+        .update_one(
+            doc! {"_id": "global"},
+            doc! {"$set": {"maxConcurrentChatsForAllAgents": "5"}},
+        )
+        .await
+        .unwrap();
+    let a = app.get(PATH, &app.admin).await;
+    assert_eq!(a.body["maxConcurrentChatsForAllAgents"], json!(5));
+}
+
+#[tokio::test]
+async fn a_switch_s_broken_rule_is_named_with_its_field_rule_and_message() {
+    let app = spawn_app().await;
+    let cases = [
+        (
+            json!({"maxConcurrentChatsForAllAgents": -1}),
+            "maxConcurrentChatsForAllAgents",
+            "range",
+            "maxConcurrentChatsForAllAgents: must be a whole number from 0",
+        ),
+        (
+            json!({"maxConcurrentChatsForAllAgents": 2147483648_i64}),
+            "maxConcurrentChatsForAllAgents",
+            "range",
+            "maxConcurrentChatsForAllAgents: must be a whole number from 0",
+        ),
+        (
+            json!({"autoDistributionMethod": "fastest"}),
+            "autoDistributionMethod",
+            "method",
+            "autoDistributionMethod: `fastest` is not a method; allowed values are leastServed",
+        ),
+        (
+            json!({"isEnabled": "yes"}),
+            "isEnabled",
+            "type",
+            "isEnabled: invalid type: string \"yes\", expected a boolean",
+        ),
+        (
+            json!({"maxConcurrentChatsForAllAgents": 2.5}),
+            "maxConcurrentChatsForAllAgents",
+            "type",
+            "maxConcurrentChatsForAllAgents: invalid type: floating point `2.5`, expected i64",
+        ),
+        (
+            json!({"autoDistributionMehtod": "roundRobin"}),
+            "autoDistributionMehtod",
+            "unknown",
+            "autoDistributionMehtod: is not an allowed field",
+        ),
+    ];
+    for (body, field, rule, message) in cases {
+        let a = app.put(PATH, &app.admin, body.clone()).await;
+        assert_bad_request(&a, message);
+        assert_eq!(
+            a.body["details"],
+            json!({"field": field, "rule": rule}),
+            "{body}"
+        );
+    }
+    assert_eq!(app.count(CONFIG, doc! {}).await, 0);
+}
+
+#[tokio::test]
 async fn a_partial_put_keeps_every_field_it_leaves_out() {
     let app = spawn_app().await;
     let ann = insert_agent(&app, "ann", "Ann", "ann@example.com", doc! {}).await;

@@ -236,3 +236,67 @@ async fn swagger_ui_lists_every_endpoint_in_a_real_browser() {
         );
     }
 }
+
+/// Every property of a component schema, through `allOf`.
+fn properties(spec: &Value, schema: &Value, out: &mut Vec<(String, bool)>) {
+    if let Some(r) = schema["$ref"].as_str() {
+        return properties(spec, resolve(spec, r).expect("resolves"), out);
+    }
+    let required: Vec<&str> = schema["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    for (name, _) in schema["properties"].as_object().into_iter().flatten() {
+        out.push((name.clone(), required.contains(&name.as_str())));
+    }
+    for part in schema["allOf"].as_array().into_iter().flatten() {
+        properties(spec, part, out);
+    }
+}
+
+#[tokio::test]
+async fn the_auto_distribution_body_and_answer_document_every_comm100_setting() {
+    let (_app, spec) = spec().await;
+    let switches = [
+        "isEnabled",
+        "autoDistributionMethod",
+        "isLastChattedAgentPreferredForAutoDistribution",
+        "ifLimitMaxConcurrentChatsForAllAgents",
+        "maxConcurrentChatsForAllAgents",
+        "ifAgentCanManuallyAcceptChatsAfterReachingMaxChatsLimit",
+        "ifNotAutoDistributeChatsToAgentsWhenHavingAudioVideoChat",
+    ];
+    let lists = [
+        "agentAutoDistributionConfigs",
+        "departmentAutoDistributionConfigs",
+    ];
+    for (name, all_required) in [("ConfigJson", true), ("ConfigBody", false)] {
+        let mut found = Vec::new();
+        properties(&spec, &spec["components"]["schemas"][name], &mut found);
+        let names: BTreeSet<&str> = found.iter().map(|(n, _)| n.as_str()).collect();
+        let expected: BTreeSet<&str> = switches.iter().chain(&lists).copied().collect();
+        assert_eq!(names, expected, "{name}");
+        for (property, required) in &found {
+            assert_eq!(*required, all_required, "{name}.{property}");
+        }
+    }
+    let body = &spec["components"]["schemas"]["ConfigBody"];
+    let method = body["allOf"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find_map(|p| p["properties"].get("autoDistributionMethod"))
+        .expect("the method is documented");
+    assert_eq!(
+        method["enum"],
+        serde_json::json!([
+            "leastServed",
+            "loadBalancing",
+            "roundRobin",
+            "capabilityWeighted",
+            null
+        ])
+    );
+}
