@@ -17,6 +17,9 @@ pub mod error;
 pub mod http;
 /// Rate limits shared by every instance.
 pub mod limits;
+/// Live updates for the widget: Meteor DDP over `/websocket`, fed by the
+/// database's change stream.
+pub mod live;
 /// The livechat widget's visitor side: registration, rooms, messages.
 pub mod livechat;
 /// The OpenAPI document, built from the route table.

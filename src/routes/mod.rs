@@ -19,3 +19,4 @@ pub mod queue;
 pub mod settings;
 pub mod user_json;
 pub mod users;
+pub mod websocket;
