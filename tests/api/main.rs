@@ -4,6 +4,7 @@
 mod auto_distribution;
 mod binary;
 mod containers;
+mod ddp;
 mod departments_agents;
 mod departments_create;
 mod departments_read;
