@@ -69,6 +69,19 @@ fn screenshots(name: &str) -> Value {
     }
 }
 
+/// A port for the widget's page, and an instance that page may call
+/// (CORS) whose queue is placed on events only.
+async fn widget_app() -> (u16, TestApp) {
+    let widget_port = free_port();
+    let origin = format!("http://127.0.0.1:{widget_port}");
+    let app = spawn_app_with(|s| {
+        s.http.cors_origins = vec![origin];
+        s.routing.queue_interval_ms = 0;
+    })
+    .await;
+    (widget_port, app)
+}
+
 async fn room_of(app: &TestApp, token: &str) -> Document {
     app.db
         .collection::<Document>("rocketchat_room")
@@ -80,13 +93,7 @@ async fn room_of(app: &TestApp, token: &str) -> Document {
 
 #[tokio::test]
 async fn the_widget_registers_a_visitor_who_is_served_or_told_to_wait() {
-    let widget_port = free_port();
-    let origin = format!("http://127.0.0.1:{widget_port}");
-    let app = spawn_app_with(|s| {
-        s.http.cors_origins = vec![origin.clone()];
-        s.routing.queue_interval_ms = 0;
-    })
-    .await;
+    let (widget_port, app) = widget_app().await;
     let (ann, _) = app.available_agent("ann").await;
     let (bob, _) = app.available_agent("bob").await;
     app.set_limit(&bob, 1).await;
@@ -185,13 +192,7 @@ const AGENT_SHOWN_WITHIN_MS: u64 = 2000;
 #[tokio::test]
 async fn a_waiting_widget_shows_its_agent_without_a_reload_when_a_chat_closes_on_another_instance()
 {
-    let widget_port = free_port();
-    let origin = format!("http://127.0.0.1:{widget_port}");
-    let app = spawn_app_with(|s| {
-        s.http.cors_origins = vec![origin.clone()];
-        s.routing.queue_interval_ms = 0;
-    })
-    .await;
+    let (widget_port, app) = widget_app().await;
     let mut settings = test_settings(&app.db_name);
     settings.routing.queue_interval_ms = 0;
     let other = spawn_instance(settings).await;
