@@ -285,7 +285,7 @@ mod tests {
         assert_eq!(t.token.as_deref(), Some("tok"));
         assert_eq!(t.room_id(), "rid1");
         let bare = StreamTarget::read(&[json!("rid2"), json!(false)]).unwrap();
-        assert_eq!((bare.token, bare.room_id()), (None, "rid2"));
+        assert_eq!((bare.token.as_deref(), bare.room_id()), (None, "rid2"));
         assert_eq!(StreamTarget::read(&[json!(3)]), None);
     }
 }
