@@ -248,3 +248,69 @@ fn sigterm_lets_the_request_in_flight_finish_then_exits_0() {
     );
     assert!(!logs.contains(&token), "the token was logged: {logs}");
 }
+
+/// SIGTERM with a widget connected on `/websocket`: the connection is
+/// closed cleanly (1001, going away) at once, and the process exits long
+/// before the shutdown grace a still-open connection would hold it for.
+#[test]
+fn sigterm_closes_live_connections_cleanly_and_exits_without_waiting_out_the_grace() {
+    use tokio_tungstenite::tungstenite::{self, Message, protocol::frame::coding::CloseCode};
+    let port = free_port();
+    let port_text = port.to_string();
+    let mongo_url = url_for_database(&base_mongo_url(), &fresh_db_name());
+    let child = switchboard(
+        &["serve"],
+        &[
+            ("MONGO_URL", mongo_url.as_str()),
+            ("PORT", port_text.as_str()),
+            ("BIND_IP", "127.0.0.1"),
+            ("SWITCHBOARD_HTTP__WORKERS", "1"),
+            ("SWITCHBOARD_HTTP__SHUTDOWN_GRACE_SECONDS", "30"),
+            ("SWITCHBOARD_MONGO__SERVER_SELECTION_TIMEOUT_MS", "60000"),
+        ],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .expect("the binary starts");
+    let mut running = Running(child);
+    wait_until_ready(port);
+    let (mut socket, _) = tungstenite::connect(format!("ws://127.0.0.1:{port}/websocket"))
+        .expect("the upgrade is accepted");
+    socket
+        .send(Message::text(
+            r#"{"msg":"connect","version":"1","support":["1"]}"#,
+        ))
+        .unwrap();
+    let mut connected = false;
+    while !connected {
+        match socket.read().expect("a frame") {
+            Message::Text(t) => connected = t.contains("\"connected\""),
+            other => panic!("{other:?}"),
+        }
+    }
+    let signalled = std::time::Instant::now();
+    // SAFETY: plain kill(2) on our own child's pid.
+    assert_eq!(
+        unsafe { libc::kill(running.0.id() as libc::pid_t, libc::SIGTERM) },
+        0
+    );
+    let close = loop {
+        match socket.read() {
+            Ok(Message::Close(frame)) => break frame,
+            Ok(_) => continue,
+            Err(e) => panic!("no close frame: {e}"),
+        }
+    };
+    assert_eq!(close.map(|c| c.code), Some(CloseCode::Away));
+    let mut exited = None;
+    while signalled.elapsed() < Duration::from_secs(10) {
+        if let Some(status) = running.0.try_wait().unwrap() {
+            exited = Some(status);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = exited.expect("exits well within the 30 s grace");
+    assert!(status.success(), "{status:?}");
+}
