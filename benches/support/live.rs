@@ -69,21 +69,32 @@ async fn widget_socket(ws_url: &str, token: &str, rid: &str) -> Result<Socket> {
     let (mut socket, _) = tokio_tungstenite::connect_async(ws_url).await?;
     let wait = Duration::from_secs(30);
     next_frame(&mut socket, wait).await?; // server_id
-    send(&mut socket, json!({"msg": "connect", "version": "1", "support": ["1"]})).await?;
+    send(
+        &mut socket,
+        json!({"msg": "connect", "version": "1", "support": ["1"]}),
+    )
+    .await?;
     next_frame(&mut socket, wait).await?;
-    send(&mut socket, json!({"msg": "method", "id": "1", "method": "livechat:setUpConnection",
-                              "params": [{"token": token}]}))
+    send(
+        &mut socket,
+        json!({"msg": "method", "id": "1", "method": "livechat:setUpConnection",
+                              "params": [{"token": token}]}),
+    )
     .await?;
     next_frame(&mut socket, wait).await?; // result
     next_frame(&mut socket, wait).await?; // updated
-    let options = json!({"useCollection": false, "args": [{"token": token, "visitorToken": token}]});
+    let options =
+        json!({"useCollection": false, "args": [{"token": token, "visitorToken": token}]});
     for (id, stream, event) in [
         ("2", "stream-room-messages", rid.to_string()),
         ("3", "stream-notify-room", format!("{rid}/typing")),
         ("4", "stream-livechat-room", rid.to_string()),
     ] {
-        send(&mut socket, json!({"msg": "sub", "id": id, "name": stream, "params": [event, options]}))
-            .await?;
+        send(
+            &mut socket,
+            json!({"msg": "sub", "id": id, "name": stream, "params": [event, options]}),
+        )
+        .await?;
         let ready = next_frame(&mut socket, wait).await?;
         if ready["msg"] != "ready" {
             bail!("subscription {stream} refused: {ready}");
@@ -213,8 +224,12 @@ pub async fn run(
             .find_one(doc! {"_id": &rid})
             .await?
             .context("the room")?;
-        let served_at = room.get_document("servedBy")?.get_datetime("ts")?.to_chrono();
-        from_assignment.push((received - served_at).num_microseconds().unwrap_or(0) as f64 / 1000.0);
+        let served_at = room
+            .get_document("servedBy")?
+            .get_datetime("ts")?
+            .to_chrono();
+        from_assignment
+            .push((received - served_at).num_microseconds().unwrap_or(0) as f64 / 1000.0);
         holding = assignment.get_str("_id")?.to_string();
     }
     from_assignment.sort_by(f64::total_cmp);
@@ -222,7 +237,9 @@ pub async fn run(
     drop(sockets);
 
     println!();
-    println!("| idle widget connections | opened in | extra RSS | per connection | within 64 MiB |");
+    println!(
+        "| idle widget connections | opened in | extra RSS | per connection | within 64 MiB |"
+    );
     println!("|---:|---:|---:|---:|---:|");
     println!(
         "| {count} | {:.1} s | {:.1} MiB | {:.1} KiB | ≈ {within_budget} |",
@@ -231,7 +248,9 @@ pub async fn run(
         per_connection_kib,
     );
     println!();
-    println!("| samples | assignment on A → agentData on B's socket: p50 | p99 | close request on A → event: p50 | p99 |");
+    println!(
+        "| samples | assignment on A → agentData on B's socket: p50 | p99 | close request on A → event: p50 | p99 |"
+    );
     println!("|---:|---:|---:|---:|---:|");
     println!(
         "| {samples} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms |",
