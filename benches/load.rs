@@ -96,13 +96,18 @@ fn free_port() -> Result<u16> {
         .port())
 }
 
-fn peak_rss_kib(pid: u32) -> Option<u64> {
+/// A memory figure (`VmHWM:`, `VmRSS:`) of a process, in KiB.
+fn memory_kib(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()
-        .find(|l| l.starts_with("VmHWM:"))
+        .find(|l| l.starts_with(field))
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|v| v.parse().ok())
+}
+
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    memory_kib(pid, "VmHWM:")
 }
 
 /// The running instances. Dropping it stops them, on every exit path

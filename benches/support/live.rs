@@ -24,7 +24,7 @@ use mongodb::bson::{Document, doc};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-use super::{Creds, available_agent, call, field};
+use super::{Creds, available_agent, call, field, memory_kib};
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -39,12 +39,7 @@ fn env_number(name: &str, default: usize) -> usize {
 }
 
 fn rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
+    memory_kib(pid, "VmRSS:")
 }
 
 async fn next_frame(socket: &mut Socket, within: Duration) -> Result<Value> {

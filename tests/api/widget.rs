@@ -82,6 +82,13 @@ async fn widget_app() -> (u16, TestApp) {
     (widget_port, app)
 }
 
+/// The id of the agent a stored room names as `servedBy`.
+fn served_by(room: &Document) -> &str {
+    room.get_document("servedBy")
+        .and_then(|s| s.get_str("_id"))
+        .unwrap_or_else(|_| panic!("no servedBy: {room:?}"))
+}
+
 async fn room_of(app: &TestApp, token: &str) -> Document {
     app.db
         .collection::<Document>("rocketchat_room")
@@ -121,13 +128,7 @@ async fn the_widget_registers_a_visitor_who_is_served_or_told_to_wait() {
     assert_eq!(visitor.get_str("name").unwrap(), "Vera Visitor");
     assert_eq!(visitor.get_str("department").unwrap(), sales);
     let room = room_of(&app, token).await;
-    assert_eq!(
-        room.get_document("servedBy")
-            .unwrap()
-            .get_str("_id")
-            .unwrap(),
-        ann
-    );
+    assert_eq!(served_by(&room), ann);
     let rid = room.get_str("_id").unwrap();
     assert_eq!(
         app.count(
@@ -238,11 +239,5 @@ async fn a_waiting_widget_shows_its_agent_without_a_reload_when_a_chat_closes_on
     );
     let token = seen["token"].as_str().expect("the widget's token");
     let room = room_of(&app, token).await;
-    assert_eq!(
-        room.get_document("servedBy")
-            .unwrap()
-            .get_str("_id")
-            .unwrap(),
-        bob
-    );
+    assert_eq!(served_by(&room), bob);
 }
