@@ -75,13 +75,18 @@ impl Live {
     /// them through its grace period).
     pub fn spawn_background(&self, store: Store) -> tokio::task::JoinHandle<()> {
         let retry = Duration::from_millis(self.inner.settings.watch_retry_ms.max(1));
-        let watching = tokio::spawn(watcher::run(store, self.inner.events.clone(), retry));
+        let watching = AbortOnDrop(tokio::spawn(watcher::run(
+            store,
+            self.inner.events.clone(),
+            retry,
+        )));
         let inner = self.inner.clone();
+        // Aborting the returned task aborts the reader with it.
         tokio::spawn(async move {
+            let _watching = watching;
             stop_signal().await;
             tracing::info!("closing the live connections");
             inner.stopping.send_replace(true);
-            watching.abort();
         })
     }
 
@@ -121,6 +126,14 @@ impl Live {
             admission,
         };
         actix_web::rt::spawn(connection.run(stream));
+    }
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
