@@ -17,6 +17,7 @@ use crate::domain::user::User;
 use crate::domain::visitor::{MessageText, Registration, VisitorToken};
 use crate::error::Error;
 use crate::store::Store;
+use crate::store::assignments::QueueScope;
 use crate::store::messages::{Author, Message, NewMessage};
 use crate::store::rooms::Room;
 use crate::store::visitors::Visitor;
@@ -70,6 +71,8 @@ pub enum AgentView {
 pub struct LiveRoom {
     pub agent: Option<(String, AgentView)>,
     pub queue_position: Option<u64>,
+    /// The queue it waits in, while it waits.
+    pub queue: Option<QueueScope>,
 }
 
 #[derive(Clone)]
@@ -373,9 +376,14 @@ impl Livechat {
                 .map(|shown| (id.to_string(), shown)),
             None => None,
         };
+        let queue = match (&view.assignment, view.queue_position) {
+            (Some(a), Some(_)) => Some(QueueScope::of(a)),
+            _ => None,
+        };
         Ok(Some(LiveRoom {
             agent,
             queue_position: view.queue_position,
+            queue,
         }))
     }
 

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use super::shapes;
 use crate::domain::ddp::{self, ClientMessage, StreamTarget};
 use crate::livechat::{LiveRoom, Livechat};
+use crate::store::assignments::QueueScope;
 use crate::store::changes::Change;
 use crate::store::messages::Message;
 use crate::store::rooms::Room;
@@ -32,7 +33,7 @@ struct Subscription {
 #[derive(Debug, Clone, PartialEq)]
 enum Shown {
     Agent(String),
-    Queue(u64),
+    Queue(u64, QueueScope),
     Nothing,
 }
 
@@ -205,9 +206,16 @@ impl Session {
         match change {
             Change::Message(m) => self.on_message(m),
             Change::Room(room) => self.on_room(room).await,
-            Change::QueueMoved => {
-                self.refresh(|shown| !matches!(shown, Some(Shown::Agent(_))))
-                    .await
+            Change::QueueMoved(moved) => {
+                // Only rooms waiting in the queue that moved read their
+                // place again (every waiting room when the change does not
+                // say which queue).
+                self.refresh(|shown| match shown {
+                    Some(Shown::Agent(_)) => false,
+                    Some(Shown::Queue(_, queue)) => moved.as_ref().is_none_or(|m| m == queue),
+                    _ => true,
+                })
+                .await
             }
             Change::Resync => self.refresh(|_| true).await,
         }
@@ -274,16 +282,16 @@ impl Session {
 
     /// The event that shows `state`, unless it is what was last shown.
     fn show(&mut self, rid: &str, state: LiveRoom) -> Vec<Value> {
-        let (shown, event) = match (state.agent, state.queue_position) {
-            (Some((id, agent)), _) => (
+        let (shown, event) = match (state.agent, state.queue_position, state.queue) {
+            (Some((id, agent)), _, _) => (
                 Shown::Agent(id),
                 Some(json!({"type": "agentData", "data": shapes::agent(&agent)})),
             ),
-            (None, Some(spot)) => (
-                Shown::Queue(spot),
+            (None, Some(spot), Some(queue)) => (
+                Shown::Queue(spot, queue),
                 Some(json!({"type": "queueData", "data": shapes::queue_info(Some(spot))})),
             ),
-            (None, None) => (Shown::Nothing, None),
+            _ => (Shown::Nothing, None),
         };
         if self.shown.get(rid) == Some(&shown) {
             return Vec::new();

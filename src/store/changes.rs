@@ -12,9 +12,10 @@ use mongodb::change_stream::ChangeStream;
 use mongodb::change_stream::event::{ChangeStreamEvent, OperationType, ResumeToken};
 use mongodb::options::FullDocumentType;
 
+use super::Store;
+use super::assignments::{self, QueueScope};
 use super::messages::{self, Message};
 use super::rooms::{self, Room};
-use super::{Store, assignments};
 use crate::error::Error;
 
 /// How long one wait on the server lasts before the driver asks again.
@@ -27,8 +28,9 @@ pub enum Change {
     Room(Room),
     /// A message was stored in a room.
     Message(Message),
-    /// An assignment was written: places in the queues may have moved.
-    QueueMoved,
+    /// An assignment was written: places in its queue may have moved
+    /// (in any queue when the change does not say which).
+    QueueMoved(Option<QueueScope>),
     /// Changes may have been missed (the stream was opened anew): every
     /// listener should read its state again.
     Resync,
@@ -106,9 +108,15 @@ fn read(event: ChangeStreamEvent<Document>) -> Option<Change> {
     match collection {
         rooms::COLLECTION => rooms::from_document(event.full_document?).map(Change::Room),
         messages::COLLECTION => messages::from_document(event.full_document?).map(Change::Message),
-        assignments::COLLECTION => match event.operation_type {
-            OperationType::Invalidate => None,
-            _ => Some(Change::QueueMoved),
+        assignments::COLLECTION => match (event.operation_type, event.full_document) {
+            (OperationType::Invalidate, _) => None,
+            (_, Some(d)) => Some(Change::QueueMoved(Some(
+                match d.get_str("requestedDepartmentId") {
+                    Ok(department) => QueueScope::Department(department.to_string()),
+                    Err(_) => QueueScope::NoDepartment,
+                },
+            ))),
+            (_, None) => Some(Change::QueueMoved(None)),
         },
         _ => None,
     }
