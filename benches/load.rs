@@ -11,6 +11,9 @@
 //! `/metrics`) and peak memory: whether adding clients adds throughput or
 //! only queueing, and at what cost in database work.
 //!
+//! With `BENCH_LIVE` set (`scripts/bench.sh live`) it measures the
+//! widget's live connections instead: see `support/live.rs`.
+//!
 //! The baseline, measured in the same run on the same database server, is
 //! the bare driver doing the least-served pick itself: one
 //! `findOneAndUpdate` on five link documents, from the same number of
@@ -24,6 +27,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+
+#[path = "support/live.rs"]
+mod live;
 use mongodb::bson::{Document, doc};
 use serde_json::{Value, json};
 
@@ -90,13 +96,18 @@ fn free_port() -> Result<u16> {
         .port())
 }
 
-fn peak_rss_kib(pid: u32) -> Option<u64> {
+/// A memory figure (`VmHWM:`, `VmRSS:`) of a process, in KiB.
+fn memory_kib(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()
-        .find(|l| l.starts_with("VmHWM:"))
+        .find(|l| l.starts_with(field))
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|v| v.parse().ok())
+}
+
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    memory_kib(pid, "VmHWM:")
 }
 
 /// The running instances. Dropping it stops them, on every exit path
@@ -165,6 +176,8 @@ fn spawn_instance(url: &str, port: u16, config_dir: &Path, log: &Path) -> Result
         .env("ADMIN_EMAIL", "bench@example.com")
         .env("SWITCHBOARD_CONFIG_DIR", config_dir)
         .env("SWITCHBOARD_LOG__FORMAT", "json")
+        // Every client of the benchmark shares one address.
+        .env("SWITCHBOARD_LIVE__MAX_CONNECTIONS_PER_ADDRESS", "1000000")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::from(log_file.try_clone()?))
         .stderr(Stdio::from(log_file));
@@ -652,6 +665,10 @@ async fn run(url: &str, db: &mongodb::Database) -> Result<()> {
     let instances = start_instances(url, &http).await?;
     let first = &instances.addresses[0];
     let admin = login(&http, first, ADMIN_USERNAME, ADMIN_PASSWORD).await?;
+    if std::env::var_os("BENCH_LIVE").is_some() {
+        let b = (&instances.addresses[1], instances.children[1].id());
+        return live::run(&http, db, (first, b.0, b.1), &admin).await;
+    }
     let department = seed(&http, first, &admin).await?;
     // One decision per instance first, so connection pools and caches are
     // warm and every metric family exists before the first measurement.

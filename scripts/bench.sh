@@ -6,13 +6,20 @@
 #   scripts/bench.sh routing  one routing decision against a Rocket.Chat-style baseline
 #   scripts/bench.sh load     three instances under 1 to 64 concurrent clients
 #                             (BENCH_CLIENTS, BENCH_DECISIONS)
+#   scripts/bench.sh live     idle widget connections per 64 MiB, and an
+#                             assignment's way to another instance's socket
+#                             (BENCH_LIVE_CONNECTIONS, BENCH_LIVE_SAMPLES)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-all}" in
   all) benches=(routing load) ;;
   routing | load) benches=("$1") ;;
+  live)
+    export BENCH_LIVE=1
+    benches=(load)
+    ;;
   *)
-    echo "usage: $0 [routing|load]" >&2
+    echo "usage: $0 [routing|load|live]" >&2
     exit 2
     ;;
 esac

@@ -28,6 +28,28 @@ pub struct Settings {
     pub routing: RoutingSettings,
     pub log: LogSettings,
     pub metrics: MetricsSettings,
+    pub live: LiveSettings,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+pub struct LiveSettings {
+    /// Open widget connections (`/websocket`) one client address may hold on one instance;
+    /// one more is refused with 429.
+    pub max_connections_per_address: u32,
+    /// A connection that sent nothing for this long is sent a DDP `ping`.
+    pub ping_interval_seconds: u64,
+    /// A connection that sent nothing (not even a `pong`) for this long is closed.
+    pub idle_timeout_seconds: u64,
+    /// Frames larger than this close the connection (WebSocket close 1009).
+    pub max_frame_bytes: usize,
+    /// Frames a connection may send per second (a burst of as many is allowed); more close it
+    /// (WebSocket close 1008).
+    pub frames_per_second: u32,
+    /// Subscriptions one connection may hold; more are answered `nosub` with an error.
+    pub max_subscriptions: usize,
+    /// After the database's change stream fails (or the server has none), how long the
+    /// watcher waits before it tries again; live events are not delivered meanwhile.
+    pub watch_retry_ms: u64,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]

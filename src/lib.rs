@@ -17,6 +17,9 @@ pub mod error;
 mod http;
 /// Rate limits shared by every instance.
 mod limits;
+/// Live updates for the widget: Meteor DDP over `/websocket`, fed by the
+/// database's change stream.
+mod live;
 /// The livechat widget's visitor side: registration, rooms, messages.
 mod livechat;
 /// The OpenAPI document, built from the route table.

@@ -17,6 +17,7 @@ use crate::domain::user::User;
 use crate::domain::visitor::{MessageText, Registration, VisitorToken};
 use crate::error::Error;
 use crate::store::Store;
+use crate::store::assignments::QueueScope;
 use crate::store::messages::{Author, Message, NewMessage};
 use crate::store::rooms::Room;
 use crate::store::visitors::Visitor;
@@ -62,6 +63,16 @@ pub enum AgentView {
     Shown(User),
     /// `Livechat_show_agent_info` is off.
     Hidden,
+}
+
+/// What a visitor's live connection shows of its room: the agent serving
+/// it (with its id), or its place in the queue.
+#[derive(Default)]
+pub struct LiveRoom {
+    pub agent: Option<(String, AgentView)>,
+    pub queue_position: Option<u64>,
+    /// The queue it waits in, while it waits.
+    pub queue: Option<QueueScope>,
 }
 
 #[derive(Clone)]
@@ -343,6 +354,43 @@ impl Livechat {
             None => None,
         };
         agent.ok_or_else(|| Error::meteor("invalid-agent", ""))
+    }
+
+    /// The routing state of the visitor's room for its live connection;
+    /// `None` when the room is not this visitor's.
+    pub async fn live_room(&self, token: &str, rid: &str) -> Result<Option<LiveRoom>, Error> {
+        let Some(room) = self
+            .store
+            .rooms()
+            .find(rid)
+            .await?
+            .filter(|r| !token.is_empty() && r.visitor_token == token)
+        else {
+            return Ok(None);
+        };
+        let view = self.view(room).await?;
+        let agent = match view.served_by() {
+            Some((id, _, _)) => self
+                .agent_shown(id)
+                .await?
+                .map(|shown| (id.to_string(), shown)),
+            None => None,
+        };
+        let queue = match (&view.assignment, view.queue_position) {
+            (Some(a), Some(_)) => Some(QueueScope::of(a)),
+            _ => None,
+        };
+        Ok(Some(LiveRoom {
+            agent,
+            queue_position: view.queue_position,
+            queue,
+        }))
+    }
+
+    /// An agent as visitors are shown it, per `Livechat_show_agent_info`.
+    pub async fn agent_shown(&self, id: &str) -> Result<Option<AgentView>, Error> {
+        let settings = self.workspace.snapshot().await?;
+        self.agent_view(&settings, id).await
     }
 
     /// The visitor ends its chat: the room closes and the agent's slot is

@@ -15,7 +15,7 @@ use crate::routes::departments::{agents, archive, create, lookup, read, update};
 use crate::routes::livechat::{config, messages, rooms, visitors};
 use crate::routes::{
     assignments, auth, auto_distribution, health, inquiries, livechat_users, ops, permissions,
-    queue, settings, users,
+    queue, settings, users, websocket,
 };
 
 /// One registered endpoint. The table is data so that the OpenAPI document
@@ -89,6 +89,7 @@ pub fn route_table() -> Vec<Route> {
         route!(GET, "/metrics", ops::metrics),
         route!(GET, "/api/openapi.json", ops::openapi_json),
         route!(GET, "/api/info", health::info),
+        route!(GET, "/websocket", websocket::upgrade),
         route!(POST, "/api/v1/login", auth::login),
         route!(POST, "/api/v1/logout", auth::logout),
         route!(GET, "/api/v1/me", auth::me),

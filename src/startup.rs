@@ -20,6 +20,7 @@ use crate::domain::permission::DEFAULT_GRANTS;
 use crate::error::Error;
 use crate::http::{bounds, extract};
 use crate::limits::Limits;
+use crate::live::Live;
 use crate::livechat::Livechat;
 use crate::route_table::route_table;
 use crate::state::AppState;
@@ -33,6 +34,8 @@ pub struct Application {
     store: Store,
     /// The engine's background work: the queue sweep and the repair.
     background: tokio::task::JoinHandle<()>,
+    /// The change-stream reader feeding the live connections.
+    live: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -52,12 +55,23 @@ impl Application {
         let port = listener.local_addr()?.port();
         let distribution = Distribution::new(store.clone(), settings.clone());
         let background = distribution.spawn_background();
-        let server = run(listener, store.clone(), distribution, settings)?;
+        let workspace = Workspace::new(store.clone(), &settings);
+        let livechat = Livechat::new(store.clone(), distribution.clone(), workspace.clone());
+        let live = Live::new(livechat.clone(), &settings.live);
+        let live_background = live.spawn_background(store.clone());
+        let services = Services {
+            distribution,
+            workspace,
+            livechat,
+            live,
+        };
+        let server = run(listener, store.clone(), services, settings)?;
         Ok(Application {
             port,
             server,
             store,
             background,
+            live: live_background,
         })
     }
 
@@ -71,6 +85,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
         self.background.abort();
+        self.live.abort();
         tracing::info!("stopped serving; closing the MongoDB client");
         // Bounded, so a wedged database connection cannot keep the process
         // alive past its orchestrator's patience.
@@ -143,20 +158,34 @@ async fn prepare_database(store: &Store, settings: &Settings) {
     }
 }
 
+/// The services the handlers call, built once.
+struct Services {
+    distribution: Distribution,
+    workspace: Workspace,
+    livechat: Livechat,
+    live: Live,
+}
+
 fn run(
     listener: TcpListener,
     store: Store,
-    distribution: Distribution,
+    services: Services,
     settings: Settings,
 ) -> std::io::Result<Server> {
     let workers = settings.http.workers;
     let grace = settings.http.shutdown_grace_seconds;
     let cors_origins = settings.http.cors_origins.clone();
     let limits = Limits::new(&settings.rate_limit);
-    let workspace = Workspace::new(store.clone(), &settings);
+    let Services {
+        distribution,
+        workspace,
+        livechat,
+        live,
+    } = services;
     let state = web::Data::new(AppState {
         access: Access::new(store.clone()),
-        livechat: Livechat::new(store.clone(), distribution.clone(), workspace.clone()),
+        livechat,
+        live,
         workspace,
         store,
         settings,

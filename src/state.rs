@@ -5,6 +5,7 @@ use crate::auth::access::Access;
 use crate::config::Settings;
 use crate::distribution::Distribution;
 use crate::limits::Limits;
+use crate::live::Live;
 use crate::livechat::Livechat;
 use crate::store::Store;
 use crate::workspace::Workspace;
@@ -21,4 +22,6 @@ pub struct AppState {
     pub workspace: Workspace,
     /// The widget's visitor side: registration, rooms, messages.
     pub livechat: Livechat,
+    /// The widget's live connections.
+    pub live: Live,
 }

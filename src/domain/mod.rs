@@ -7,6 +7,7 @@ pub mod agent_link;
 pub mod assignment;
 pub mod auto_distribution;
 pub mod batch;
+pub mod ddp;
 pub mod department;
 pub mod id;
 pub mod listing;

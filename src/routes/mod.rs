@@ -20,3 +20,4 @@ pub mod queue;
 pub mod settings;
 pub mod user_json;
 pub mod users;
+pub mod websocket;

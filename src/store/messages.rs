@@ -80,6 +80,11 @@ impl From<MessageDoc> for Message {
     }
 }
 
+/// A message document as a change event carries it.
+pub(crate) fn from_document(d: Document) -> Option<Message> {
+    bson::from_document::<MessageDoc>(d).ok().map(Message::from)
+}
+
 /// A message to store.
 pub struct NewMessage<'a> {
     pub id: String,

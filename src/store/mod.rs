@@ -11,6 +11,7 @@
 
 pub mod assignments;
 pub mod auto_distribution;
+pub mod changes;
 mod credentials;
 pub mod department_agents;
 mod department_save;

@@ -92,6 +92,15 @@ pub struct Room {
     pub closed_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+/// A room document as a change event carries it; `None` for a room that is
+/// not a livechat room or not in Rocket.Chat's shape.
+pub(crate) fn from_document(d: Document) -> Option<Room> {
+    if d.get_str("t").ok() != Some("l") {
+        return None;
+    }
+    bson::from_document::<RoomDoc>(d).ok().map(Room::from)
+}
+
 impl From<RoomDoc> for Room {
     fn from(d: RoomDoc) -> Self {
         Room {

@@ -104,6 +104,43 @@ impl Drop for Running {
     }
 }
 
+/// `switchboard serve` on `port` and a fresh database, with one worker and
+/// a patient server selection (as in every test: a busy CI database must
+/// not trip a bound), plus `extra`; answers once it is ready.
+fn serve_on(port: u16, extra: &[(&str, &str)]) -> Running {
+    let port_text = port.to_string();
+    let mongo_url = url_for_database(&base_mongo_url(), &fresh_db_name());
+    let mut vars = vec![
+        ("MONGO_URL", mongo_url.as_str()),
+        ("PORT", port_text.as_str()),
+        ("BIND_IP", "127.0.0.1"),
+        ("SWITCHBOARD_HTTP__WORKERS", "1"),
+        ("SWITCHBOARD_HTTP__REQUEST_TIMEOUT_MS", "120000"),
+        ("SWITCHBOARD_MONGO__SERVER_SELECTION_TIMEOUT_MS", "60000"),
+    ];
+    vars.extend_from_slice(extra);
+    let child = switchboard(&["serve"], &vars)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let running = Running(child);
+    wait_until_ready(port);
+    running
+}
+
+/// The process's exit status, if it exits within `within`.
+fn exit_within(running: &mut Running, within: Duration) -> Option<std::process::ExitStatus> {
+    let started = std::time::Instant::now();
+    while started.elapsed() < within {
+        if let Some(status) = running.0.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
+}
+
 fn wait_until_ready(port: u16) {
     for _ in 0..600 {
         if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
@@ -125,30 +162,15 @@ fn wait_until_ready(port: u16) {
 #[test]
 fn sigterm_lets_the_request_in_flight_finish_then_exits_0() {
     let port = free_port();
-    let port_text = port.to_string();
-    let mongo_url = url_for_database(&base_mongo_url(), &fresh_db_name());
-    let child = switchboard(
-        &["serve"],
+    let mut running = serve_on(
+        port,
         &[
-            ("MONGO_URL", mongo_url.as_str()),
-            ("PORT", port_text.as_str()),
-            ("BIND_IP", "127.0.0.1"),
             ("ADMIN_USERNAME", ADMIN_USERNAME),
             ("ADMIN_PASS", ADMIN_PASSWORD),
             ("SWITCHBOARD_LOG__FORMAT", "json"),
-            ("SWITCHBOARD_HTTP__WORKERS", "1"),
-            // As in every test: a busy CI database must not trip a bound.
-            ("SWITCHBOARD_HTTP__REQUEST_TIMEOUT_MS", "120000"),
-            ("SWITCHBOARD_MONGO__SERVER_SELECTION_TIMEOUT_MS", "60000"),
             ("RUST_LOG", "info"),
         ],
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .expect("the binary starts");
-    let mut running = Running(child);
-    wait_until_ready(port);
+    );
 
     let body = format!(r#"{{"user":"{ADMIN_USERNAME}","password":"{ADMIN_PASSWORD}"}}"#);
     let mut slow = TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -210,15 +232,8 @@ fn sigterm_lets_the_request_in_flight_finish_then_exits_0() {
         .expect("a token in the answer")
         .to_string();
 
-    let mut exited = None;
-    for _ in 0..600 {
-        if let Some(status) = running.0.try_wait().unwrap() {
-            exited = Some(status);
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let status = exited.expect("the process exits after its in-flight request");
+    let status = exit_within(&mut running, Duration::from_secs(30))
+        .expect("the process exits after its in-flight request");
     assert!(status.success(), "{status:?}");
 
     let mut logs = String::new();
@@ -247,4 +262,48 @@ fn sigterm_lets_the_request_in_flight_finish_then_exits_0() {
         "the password was logged: {logs}"
     );
     assert!(!logs.contains(&token), "the token was logged: {logs}");
+}
+
+/// SIGTERM with a widget connected on `/websocket`: the connection is
+/// closed cleanly (1001, going away) at once, and the process exits long
+/// before the shutdown grace a still-open connection would hold it for.
+#[test]
+fn sigterm_closes_live_connections_cleanly_and_exits_without_waiting_out_the_grace() {
+    use tokio_tungstenite::tungstenite::{self, Message, protocol::frame::coding::CloseCode};
+    let port = free_port();
+    let mut running = serve_on(port, &[("SWITCHBOARD_HTTP__SHUTDOWN_GRACE_SECONDS", "30")]);
+    let (mut socket, _) = tungstenite::connect(format!("ws://127.0.0.1:{port}/websocket"))
+        .expect("the upgrade is accepted");
+    socket
+        .send(Message::text(
+            r#"{"msg":"connect","version":"1","support":["1"]}"#,
+        ))
+        .unwrap();
+    let mut connected = false;
+    while !connected {
+        match socket.read().expect("a frame") {
+            Message::Text(t) => connected = t.contains("\"connected\""),
+            other => panic!("{other:?}"),
+        }
+    }
+    let signalled = std::time::Instant::now();
+    // SAFETY: plain kill(2) on our own child's pid.
+    assert_eq!(
+        unsafe { libc::kill(running.0.id() as libc::pid_t, libc::SIGTERM) },
+        0
+    );
+    let close = loop {
+        match socket.read() {
+            Ok(Message::Close(frame)) => break frame,
+            Ok(_) => continue,
+            Err(e) => panic!("no close frame: {e}"),
+        }
+    };
+    assert_eq!(close.map(|c| c.code), Some(CloseCode::Away));
+    let status = exit_within(
+        &mut running,
+        Duration::from_secs(10).saturating_sub(signalled.elapsed()),
+    )
+    .expect("exits well within the 30 s grace");
+    assert!(status.success(), "{status:?}");
 }

@@ -624,3 +624,48 @@ async fn a_decision_that_cannot_start_within_the_bound_answers_503_having_done_n
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     repaired(&app, &sales, &[&ann]).await;
 }
+
+/// The change stream feeding the live connections fails (a `getMore`
+/// error the driver does not resume by itself): the instance opens it
+/// again, resuming where it stopped, and its visitors still get their
+/// messages.
+#[tokio::test]
+async fn the_live_change_stream_is_opened_again_after_it_fails() {
+    let _turn = FAIL_POINT.lock().await;
+    let db_name = fresh_db_name();
+    let app_name = format!("live-{db_name}");
+    let mut settings = faulty_settings(&db_name, &app_name);
+    settings.live.watch_retry_ms = 200;
+    let app = spawn_instance(settings).await;
+    let (ann, _) = app.available_agent("ann").await;
+    let sales = app.department_with("Sales", &[(&ann, None, None)]).await;
+    let room = app.visitor_room("vera", Some(&sales)).await;
+    let rid = room["_id"].as_str().unwrap().to_string();
+    let mut ddp = app.ddp_connected().await;
+    ddp.subscribe("m", "stream-room-messages", &rid, Some("vera"))
+        .await;
+    assert_eq!(ddp.next().await["msg"], "ready");
+    arm(&app, &app_name, "getMore", 0, None).await;
+    // The stream waits on the server at most 500 ms at a time: its next
+    // `getMore` fails within this.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    disarm(&app).await;
+    for (i, text) in ["after the failure", "and again"].iter().enumerate() {
+        let a = app
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/livechat/message",
+                None,
+                Some(json!({"token": "vera", "rid": rid, "msg": text, "_id": format!("m{i}")})),
+            )
+            .await;
+        assert_eq!(a.status, 200, "{:?}", a.body);
+        let event = ddp
+            .next_where(crate::helpers::FRAME_WAIT, |f| {
+                f["collection"] == "stream-room-messages"
+            })
+            .await
+            .expect("the message is streamed");
+        assert_eq!(event["fields"]["args"][0]["msg"], *text);
+    }
+}

@@ -5,6 +5,7 @@ mod auto_distribution;
 mod batches;
 mod binary;
 mod containers;
+mod ddp;
 mod departments_agents;
 mod departments_create;
 mod departments_read;

@@ -9,6 +9,11 @@
 // Options: widgetPort (where to serve the widget), serverUrl (Switchboard),
 // department (the name to choose), expect ("agent" or "waiting"),
 // agentName (with expect=agent), screenshots (a path prefix, optional).
+// With expect=waiting and live=true the widget must show that it waits
+// without a reload (its live connection, /websocket, tells it); with
+// closeUrl and closeHeaders too, the journey then POSTs closeUrl (closing
+// another chat, typically through another instance) and the widget must
+// show agentName within agentWithinMs, again without a reload.
 // Prints one JSON line with what it saw; exits 0 when the journey passed.
 
 import { createServer } from 'node:http';
@@ -40,7 +45,37 @@ function serveWidget(port) {
   return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
 }
 
-const seen = { departments: [], failed: [], calls: [] };
+const seen = { departments: [], failed: [], calls: [], loads: 0, socket: { urls: [], ready: [] } };
+
+// The widget's live connection: which subscriptions the server made ready.
+function watchSocket(page) {
+  const subs = {};
+  page.on('websocket', (ws) => {
+    seen.socket.urls.push(ws.url());
+    ws.on('framesent', (f) => {
+      try {
+        const m = JSON.parse(f.payload);
+        if (m.msg === 'sub') subs[m.id] = m.name;
+      } catch {}
+    });
+    ws.on('framereceived', (f) => {
+      try {
+        const m = JSON.parse(f.payload);
+        if (m.msg === 'ready') for (const id of m.subs) seen.socket.ready.push(subs[id]);
+        // A nosub answering an unsub is normal; one with an error is a refusal.
+        if (m.msg === 'nosub' && m.error) seen.failed.push(`nosub ${subs[m.id]}: ${JSON.stringify(m.error)}`);
+      } catch {}
+    });
+  });
+}
+
+async function until(test, timeout) {
+  const deadline = Date.now() + timeout;
+  while (!test()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 async function main() {
   const server = await serveWidget(options.widgetPort);
@@ -63,6 +98,8 @@ async function main() {
       }
     });
     page.on('pageerror', (e) => seen.failed.push(`page error: ${e.message}`));
+    page.on('load', () => { seen.loads += 1; });
+    watchSocket(page);
     const widget = `http://127.0.0.1:${options.widgetPort}/livechat?serverUrl=${encodeURIComponent(options.serverUrl)}`;
     await page.goto(widget);
 
@@ -103,10 +140,25 @@ async function main() {
       await page.getByText(options.agentName, { exact: false }).first().waitFor({ timeout: 30000 });
       seen.agentShown = options.agentName;
       if (options.screenshots) await page.screenshot({ path: `${options.screenshots}-agent.png` });
+    } else if (options.live) {
+      // Told over its live connection, without a reload.
+      await page.getByText(/Waiting queue|Your spot is/).first().waitFor({ timeout: 30000 });
+      seen.waitingShown = true;
+      if (options.screenshots) await page.screenshot({ path: `${options.screenshots}-waiting.png` });
+      if (options.closeUrl) {
+        await until(() => seen.socket.ready.includes('stream-livechat-room'), 30000);
+        const closed = await fetch(options.closeUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...options.closeHeaders }, body: '{}' });
+        seen.closeStatus = closed.status;
+        const closedAt = Date.now();
+        await page.getByText(options.agentName, { exact: false }).first().waitFor({ timeout: options.agentWithinMs });
+        seen.agentAfterMs = Date.now() - closedAt;
+        seen.agentShown = options.agentName;
+        if (options.screenshots) await page.screenshot({ path: `${options.screenshots}-agent.png` });
+      }
     } else {
-      // The widget learns its place in the queue from its configuration
-      // (live updates come over its websocket, not served yet): a reload,
-      // as a returning visitor does, shows it.
+      // Without its live connection the widget learns its place in the
+      // queue from its configuration: a reload, as a returning visitor
+      // does, shows it.
       await page.waitForTimeout(1500);
       await page.reload();
       const reopen = page.locator('[class*="chat-button"]').first();

@@ -3,8 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::livechat::{AgentView, RoomView};
-use crate::store::messages::Message;
+use crate::live::shapes;
+pub use crate::live::shapes::{agent, message};
+use crate::livechat::RoomView;
 use crate::store::visitors::Visitor;
 
 pub fn visitor(v: &Visitor) -> Value {
@@ -47,41 +48,7 @@ pub fn room(view: &RoomView) -> Value {
     out
 }
 
-pub fn agent(a: &AgentView) -> Value {
-    match a {
-        AgentView::Hidden => json!({"hiddenInfo": true}),
-        AgentView::Shown(u) => json!({
-            "_id": u.id, "username": u.username, "name": u.name,
-            "emails": u.emails.iter().map(|e| json!({"address": e.address})).collect::<Vec<_>>(),
-            "status": u.status.as_str(),
-        }),
-    }
-}
-
-/// Rocket.Chat's queue information for a waiting room (`spot` 1 = next).
+/// Rocket.Chat's queue information for a waiting room.
 pub fn queue_info(view: &RoomView) -> Value {
-    match view.queue_position {
-        Some(spot) => json!({"spot": spot, "estimatedWaitTimeSeconds": Value::Null}),
-        None => Value::Null,
-    }
-}
-
-pub fn message(m: &Message) -> Value {
-    let mut out = json!({
-        "_id": m.id, "rid": m.rid, "msg": m.msg, "ts": m.ts,
-        "u": {"_id": m.author.id, "username": m.author.username},
-    });
-    if let Some(name) = &m.author.name {
-        out["u"]["name"] = json!(name);
-    }
-    if let Some(t) = &m.token {
-        out["token"] = json!(t);
-    }
-    if let Some(alias) = &m.alias {
-        out["alias"] = json!(alias);
-    }
-    if let Some(kind) = &m.kind {
-        out["t"] = json!(kind);
-    }
-    out
+    shapes::queue_info(view.queue_position)
 }

@@ -7,7 +7,9 @@ use serde_json::{Value, json};
 use switchboard::config::Settings;
 use switchboard::startup::Application;
 
+mod ddp;
 mod requests;
+pub use ddp::*;
 pub use requests::*;
 
 pub const ADMIN_USERNAME: &str = "boss";
