@@ -31,7 +31,7 @@ async fn close_all(instances: &[&TestApp], ids: Vec<String>) {
         .await;
 }
 
-/// Three instances on one database, 500 routing requests from 16
+/// Three instances on one database, 180 routing requests from 8
 /// concurrent clients, agents with small limits: every request is
 /// answered 200, no agent ever holds more open chats than its limit, and
 /// the `count` increments add up to the chats routed to agents.
@@ -62,8 +62,8 @@ async fn three_instances_never_push_an_agent_over_its_limit() {
 
     let mut routed = 0;
     let mut requests = 0;
-    for burst in 0..5 {
-        let answers: Vec<serde_json::Value> = futures::stream::iter(0..100)
+    for burst in 0..3 {
+        let answers: Vec<serde_json::Value> = futures::stream::iter(0..60)
             .map(|i| {
                 let app = instances[i % 3];
                 let body = json!({"visitorToken": format!("b{burst}-v{i}"), "departmentId": d});
@@ -75,10 +75,11 @@ async fn three_instances_never_push_an_agent_over_its_limit() {
                     a.body["assignment"].clone()
                 }
             })
-            // 16 in flight, at the default request bound: every take and
-            // reservation races across the three instances, alone and in
-            // batches (the 64-client figures are the load benchmark's job).
-            .buffer_unordered(16)
+            // 8 in flight, at the default request bound: every take and
+            // reservation races across the three instances while the rest
+            // of the suite shares the 2-core machine (the 64-client figures
+            // are the load benchmark's job).
+            .buffer_unordered(8)
             .collect()
             .await;
         requests += answers.len();
@@ -109,7 +110,7 @@ async fn three_instances_never_push_an_agent_over_its_limit() {
             close_all(&instances, ids).await;
         }
     }
-    assert_eq!(requests, 500);
+    assert_eq!(requests, 180);
     let links = first
         .db
         .collection::<Document>("rocketchat_livechat_department_agents");
