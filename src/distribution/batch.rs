@@ -8,7 +8,8 @@
 //! item at a time nothing waits and nothing changes.
 //!
 //! A batch runs in its own task: a caller that stops waiting (its request
-//! bound) does not stop it, and every item of it is answered.
+//! bound) does not stop it, and every item of it is answered. An item whose
+//! caller stopped waiting before its batch began is dropped, never done.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -73,6 +74,9 @@ impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
                 let Some(queue) = waiting.get_mut(key) else {
                     continue;
                 };
+                // Items whose callers stopped waiting are not done: their
+                // callers have answered already.
+                queue.retain(|(_, reply)| !reply.is_closed());
                 let n = queue.len().min(MAX_BATCH);
                 let batch = queue.drain(..n).collect();
                 if queue.is_empty() {
@@ -80,6 +84,9 @@ impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
                 }
                 batch
             };
+            if batch.is_empty() {
+                continue;
+            }
             let (items, replies): (Vec<T>, Vec<_>) = batch.into_iter().unzip();
             let work = run(items);
             tokio::spawn(async move {
@@ -112,4 +119,100 @@ fn note<R>((result, share): (R, u32)) -> R {
         commands::note_command();
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::pin::Pin;
+    use std::time::Duration;
+
+    type Run = Arc<
+        dyn Fn(Vec<&'static str>) -> Pin<Box<dyn Future<Output = Vec<usize>> + Send>> + Send + Sync,
+    >;
+
+    /// A batcher whose run answers each item's length, records each batch
+    /// it is given, and holds the first batch until `release` is notified.
+    struct Held {
+        batcher: Arc<Batcher<&'static str, usize>>,
+        seen: Arc<Mutex<Vec<Vec<&'static str>>>>,
+        release: Arc<tokio::sync::Notify>,
+        run: Run,
+    }
+
+    impl Held {
+        fn new() -> Self {
+            let seen = Arc::new(Mutex::new(Vec::<Vec<&'static str>>::new()));
+            let release = Arc::new(tokio::sync::Notify::new());
+            let run: Run = {
+                let (seen, release) = (seen.clone(), release.clone());
+                Arc::new(move |items: Vec<&'static str>| {
+                    let first = {
+                        let mut seen = seen.lock().unwrap();
+                        seen.push(items.clone());
+                        seen.len() == 1
+                    };
+                    let release = release.clone();
+                    Box::pin(async move {
+                        if first {
+                            release.notified().await;
+                        }
+                        items.iter().map(|i| i.len()).collect()
+                    })
+                })
+            };
+            Held {
+                batcher: Arc::default(),
+                seen,
+                release,
+                run,
+            }
+        }
+
+        fn submit(&self, item: &'static str) -> tokio::task::JoinHandle<Option<usize>> {
+            let (batcher, run) = (self.batcher.clone(), self.run.clone());
+            tokio::spawn(async move { batcher.submit("k", item, move |b| run(b)).await })
+        }
+
+        fn seen(&self) -> Vec<Vec<&'static str>> {
+            self.seen.lock().unwrap().clone()
+        }
+    }
+
+    async fn a_moment() {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    #[tokio::test]
+    async fn items_waiting_together_are_done_as_one_batch_in_order() {
+        let held = Held::new();
+        let first = held.submit("a");
+        a_moment().await;
+        let later = [held.submit("bb"), held.submit("ccc")];
+        a_moment().await;
+        held.release.notify_one();
+        assert_eq!(first.await.unwrap(), Some(1));
+        let mut answers = Vec::new();
+        for task in later {
+            answers.push(task.await.unwrap());
+        }
+        assert_eq!(answers, vec![Some(2), Some(3)]);
+        assert_eq!(held.seen(), vec![vec!["a"], vec!["bb", "ccc"]]);
+    }
+
+    #[tokio::test]
+    async fn an_item_whose_caller_stopped_waiting_is_never_done() {
+        let held = Held::new();
+        let first = held.submit("a");
+        a_moment().await;
+        // Waits behind the held batch, then gives up.
+        let late = held.submit("late");
+        a_moment().await;
+        late.abort();
+        assert!(late.await.unwrap_err().is_cancelled());
+        held.release.notify_one();
+        assert_eq!(first.await.unwrap(), Some(1));
+        assert_eq!(held.submit("next").await.unwrap(), Some(4));
+        assert_eq!(held.seen(), vec![vec!["a"], vec!["next"]]);
+    }
 }
