@@ -135,7 +135,8 @@ pub struct RoutingSettings {
     /// behind.
     pub repair_interval_ms: u64,
     /// How old a reservation must be before the repair judges it; a repair is done within
-    /// repair_after_ms + repair_interval_ms.
+    /// repair_after_ms + repair_interval_ms. Keep it above the request bound: the repair stops
+    /// a decision still running that has not recorded its chat by then (it answers 503).
     pub repair_after_ms: u64,
     /// Routing decisions one instance runs at once; more wait their turn in arrival order (503
     /// if it does not come within the request bound).

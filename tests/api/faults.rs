@@ -20,7 +20,11 @@ use crate::helpers::{TestApp, fresh_db_name, number, spawn_instance, test_settin
 fn faulty_settings(db_name: &str, app_name: &str) -> switchboard::config::Settings {
     let mut s = test_settings(db_name);
     s.mongo_url = format!("{}?appName={app_name}", s.mongo_url);
-    s.routing.repair_after_ms = 300;
+    // The repair judges a reservation once it is this old, and fences off
+    // a decision still running if it has not recorded by then (the
+    // decision answers 503). On a loaded two-core machine a decision takes
+    // over a second from its reservation to its record: the default is 15 s.
+    s.routing.repair_after_ms = 3_000;
     s.routing.repair_interval_ms = 100;
     s.routing.queue_interval_ms = 100;
     s
