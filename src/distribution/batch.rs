@@ -13,33 +13,28 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use tokio::sync::oneshot;
 
+use super::gate::Gate;
 use crate::telemetry::commands;
 
 /// The most items one batch takes.
 pub const MAX_BATCH: usize = 64;
 
-/// Keys share turns in stripes; a stripe is held for one batch.
-const STRIPES: usize = 64;
-
 type Waiting<T, R> = Vec<(T, oneshot::Sender<(R, u32)>)>;
 
 pub(super) struct Batcher<T, R> {
     waiting: Mutex<HashMap<String, Waiting<T, R>>>,
-    turns: Vec<Arc<tokio::sync::Mutex<()>>>,
+    turns: Gate,
 }
 
 impl<T, R> Default for Batcher<T, R> {
     fn default() -> Self {
         Batcher {
             waiting: Mutex::new(HashMap::new()),
-            turns: (0..STRIPES)
-                .map(|_| Arc::new(tokio::sync::Mutex::new(())))
-                .collect(),
+            turns: Gate::default(),
         }
     }
 }
@@ -59,7 +54,7 @@ impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
             .entry(key.to_string())
             .or_default()
             .push((item, reply));
-        let turn = self.turn(key);
+        let turn = self.turns.turn(Some(key));
         loop {
             let held = tokio::select! {
                 biased;
@@ -105,12 +100,6 @@ impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Waiting<T, R>>> {
         self.waiting.lock().unwrap_or_else(|e| e.into_inner())
     }
-
-    fn turn(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut hasher = DefaultHasher::new();
-        key.hash(&mut hasher);
-        self.turns[(hasher.finish() % STRIPES as u64) as usize].clone()
-    }
 }
 
 /// Counts the item's share of its batch's commands against the caller.
@@ -125,6 +114,7 @@ fn note<R>((result, share): (R, u32)) -> R {
 mod tests {
     use super::*;
     use std::pin::Pin;
+    use std::sync::Arc;
     use std::time::Duration;
 
     type Run = Arc<

@@ -8,34 +8,41 @@
 //! instance, so with N instances a chat goes to an agent at most N - 1
 //! places from the exact least-served order, however many requests arrive.
 //! Only the take is gated: the reservation and the record run in parallel.
+//! The batcher (`batch.rs`) gives its keys their turns with a gate of its
+//! own.
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
-use tokio::sync::{Mutex, MutexGuard};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
-/// Departments share stripes; a stripe is held for one database round
-/// trip, so a collision costs little.
+/// Keys share stripes; a stripe is held for one database round trip (or
+/// one batch), so a collision costs little.
 const STRIPES: usize = 64;
 
 pub(super) struct Gate {
-    stripes: Vec<Mutex<()>>,
+    stripes: Vec<Arc<Mutex<()>>>,
 }
 
 impl Default for Gate {
     fn default() -> Self {
         Gate {
-            stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
+            stripes: (0..STRIPES).map(|_| Arc::new(Mutex::new(()))).collect(),
         }
     }
 }
 
 impl Gate {
-    /// Waits for this department's turn (`None`: routing without one).
-    pub(super) async fn enter(&self, department_id: Option<&str>) -> MutexGuard<'_, ()> {
+    /// Waits for this key's turn (`None`: routing without a department).
+    pub(super) async fn enter(&self, key: Option<&str>) -> OwnedMutexGuard<()> {
+        self.turn(key).lock_owned().await
+    }
+
+    /// The lock that gives this key its turns.
+    pub(super) fn turn(&self, key: Option<&str>) -> Arc<Mutex<()>> {
         let mut hasher = DefaultHasher::new();
-        department_id.hash(&mut hasher);
-        let stripe = (hasher.finish() % STRIPES as u64) as usize;
-        self.stripes[stripe].lock().await
+        key.hash(&mut hasher);
+        self.stripes[(hasher.finish() % STRIPES as u64) as usize].clone()
     }
 }
