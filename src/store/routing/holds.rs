@@ -83,13 +83,20 @@ async fn held_before(
     coll: &Collection<Document>,
     window: HeldBetween,
 ) -> Result<Vec<HeldDoc>, Error> {
-    let mut range = doc! {"$lt": mongodb::bson::DateTime::from_chrono(window.until)};
-    if let Some(since) = window.since {
-        range.insert("$gte", mongodb::bson::DateTime::from_chrono(since));
-    }
+    // Both bounds, on the dotted path rather than in an `$elemMatch`: so a
+    // server walks the `routingHolds.at` index over the window instead of
+    // reading every agent (SecantusDB scans for an `$elemMatch`, and for a
+    // range open below, whose bounds hold every agent without holds). A
+    // document whose holds straddle the window matches too: `older` keeps
+    // only the holds inside it.
+    let since = window
+        .since
+        .map(mongodb::bson::DateTime::from_chrono)
+        .unwrap_or(mongodb::bson::DateTime::from_millis(0));
+    let range = doc! {"$gte": since, "$lt": mongodb::bson::DateTime::from_chrono(window.until)};
     Ok(coll
         .clone_with_type::<HeldDoc>()
-        .find(doc! {HOLDS: {"$elemMatch": {"at": range}}})
+        .find(doc! {format!("{HOLDS}.at"): range})
         .projection(doc! {"departmentId": 1, "agentId": 1, HOLDS: 1})
         .await?
         .try_collect()
