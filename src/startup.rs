@@ -2,6 +2,8 @@
 //! the listener, and the whole route table in one block.
 
 use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use actix_cors::Cors;
 use actix_web::dev::{ResourceDef, Server};
@@ -50,7 +52,7 @@ impl Application {
             failure: metrics::record_mongodb_error,
         });
         let store = Store::connect(&database_target(&settings)).await?;
-        prepare_database(&store, &settings).await;
+        let prepared = prepare_database(&store, &settings).await;
         let listener = TcpListener::bind((settings.bind_ip.as_str(), settings.port))?;
         let port = listener.local_addr()?.port();
         let distribution = Distribution::new(store.clone(), settings.clone());
@@ -64,6 +66,7 @@ impl Application {
             workspace,
             livechat,
             live,
+            prepared,
         };
         let server = run(listener, store.clone(), services, settings)?;
         Ok(Application {
@@ -113,8 +116,9 @@ pub fn database_target(settings: &Settings) -> store::Target {
 /// permission grants where missing, and the configured admin when no
 /// admin exists. When MongoDB is not reachable yet the
 /// service still starts (answering 503 where the database is needed) and
-/// keeps trying in the background until it succeeds.
-async fn prepare_database(store: &Store, settings: &Settings) {
+/// keeps trying in the background until it succeeds. Answers the flag
+/// that says it has (`/readyz` waits for it).
+async fn prepare_database(store: &Store, settings: &Settings) -> Arc<AtomicBool> {
     async fn attempt(store: &Store, settings: &Settings) -> Result<(), crate::error::Error> {
         store.ensure_indexes().await?;
         store.roles().seed().await?;
@@ -138,15 +142,18 @@ async fn prepare_database(store: &Store, settings: &Settings) {
                 bound.as_millis()
             )))
         });
+    let prepared = Arc::new(AtomicBool::new(first.is_ok()));
     if let Err(e) = first {
         tracing::warn!(error = %crate::error::error_chain_fmt(&e), "database not ready; retrying in the background");
         let (store, settings) = (store.clone(), settings.clone());
+        let done = prepared.clone();
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(std::time::Duration::from_secs(2)).await;
                 match attempt(&store, &settings).await {
                     Ok(()) => {
                         tracing::info!("database prepared");
+                        done.store(true, Ordering::Release);
                         break;
                     }
                     Err(e) => {
@@ -156,6 +163,7 @@ async fn prepare_database(store: &Store, settings: &Settings) {
             }
         });
     }
+    prepared
 }
 
 /// The services the handlers call, built once.
@@ -164,6 +172,7 @@ struct Services {
     workspace: Workspace,
     livechat: Livechat,
     live: Live,
+    prepared: Arc<AtomicBool>,
 }
 
 fn run(
@@ -181,9 +190,11 @@ fn run(
         workspace,
         livechat,
         live,
+        prepared,
     } = services;
     let state = web::Data::new(AppState {
         access: Access::new(store.clone()),
+        prepared,
         livechat,
         live,
         workspace,

@@ -1,6 +1,9 @@
 //! What every handler receives: the store, the settings, the limiters, the
 //! access cache and the distribution engine.
 
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
 use crate::auth::access::Access;
 use crate::config::Settings;
 use crate::distribution::Distribution;
@@ -12,6 +15,9 @@ use crate::workspace::Workspace;
 
 pub struct AppState {
     pub store: Store,
+    /// The start-up preparation (indexes, seed data, the admin) has
+    /// finished; until then the instance is not ready.
+    pub prepared: Arc<AtomicBool>,
     pub settings: Settings,
     pub limits: Limits,
     pub access: Access,

@@ -1,5 +1,6 @@
 //! Liveness, readiness and version.
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
@@ -14,20 +15,30 @@ pub async fn livez() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "alive", "success": true}))
 }
 
-/// 200 when MongoDB answers a ping within two seconds, else 503.
+/// 200 when the start-up preparation of the database (indexes, seed data,
+/// the admin) has finished and MongoDB answers a ping within two seconds,
+/// else 503.
 #[utoipa::path(get, path = "/readyz", tag = "health",
-    responses((status = 200, description = "MongoDB answers"),
-              (status = 503, description = "MongoDB does not answer")))]
+    responses((status = 200, description = "The database is prepared and answers"),
+              (status = 503, description = "The database is being prepared, or does not answer")))]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    match tokio::time::timeout(Duration::from_secs(2), state.store.ping()).await {
-        Ok(Ok(())) => HttpResponse::Ok().json(json!({"status": "ready", "success": true})),
-        Ok(Err(_)) | Err(_) => HttpResponse::ServiceUnavailable().json(json!({
-            "status": "not-ready",
-            "success": false,
-            "error": "MongoDB is not answering [error-service-unavailable]",
-            "reason": "database-unreachable",
-        })),
-    }
+    let answers = matches!(
+        tokio::time::timeout(Duration::from_secs(2), state.store.ping()).await,
+        Ok(Ok(()))
+    );
+    let (error, reason) = match (answers, state.prepared.load(Ordering::Acquire)) {
+        (true, true) => {
+            return HttpResponse::Ok().json(json!({"status": "ready", "success": true}));
+        }
+        (false, _) => ("MongoDB is not answering", "database-unreachable"),
+        (true, false) => ("The database is being prepared", "preparing"),
+    };
+    HttpResponse::ServiceUnavailable().json(json!({
+        "status": "not-ready",
+        "success": false,
+        "error": format!("{error} [error-service-unavailable]"),
+        "reason": reason,
+    }))
 }
 
 /// The running version, as Rocket.Chat's `/api/info`.

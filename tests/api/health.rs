@@ -121,4 +121,27 @@ async fn an_instance_started_before_its_database_recovers() {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     assert!(ready, "the instance never became ready");
+    // Ready means prepared: the seed data and the admin are there.
+    let listed: serde_json::Value = http
+        .get(format!("{address}/api/v1/settings.public?count=100"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = listed["settings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["_id"].as_str())
+        .collect();
+    assert!(ids.contains(&"Livechat_title"), "{listed}");
+    let login = http
+        .post(format!("{address}/api/v1/login"))
+        .json(&json!({"user": crate::helpers::ADMIN_USERNAME, "password": crate::helpers::ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status().as_u16(), 200);
 }

@@ -154,21 +154,35 @@ pub async fn spawn_instance(settings: Settings) -> TestApp {
     };
     // An instance whose database did not answer its start-up preparation
     // within the request bound finishes it in the background (indexes,
-    // seed data, the admin): wait for the admin before the test starts.
-    // One successful login only, so rate-limit tests count from zero.
-    let mut answer = app.login(ADMIN_USERNAME, ADMIN_PASSWORD).await;
-    for _ in 0..8 {
-        if answer.status != 401 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-        answer = app.login(ADMIN_USERNAME, ADMIN_PASSWORD).await;
-    }
+    // seed data, the admin), and is ready once it has: wait for that, as
+    // an orchestrator would. The bound is generous only because a loaded
+    // two-core CI machine can take that long to create the indexes.
+    app.wait_ready(std::time::Duration::from_secs(60)).await;
+    // One login only, so rate-limit tests count from zero.
+    let answer = app.login(ADMIN_USERNAME, ADMIN_PASSWORD).await;
     app.admin = Creds::from_login(&answer);
     app
 }
 
 impl TestApp {
+    /// Waits until `/readyz` answers 200; panics with its last answer
+    /// after `bound`.
+    pub async fn wait_ready(&self, bound: std::time::Duration) {
+        let deadline = std::time::Instant::now() + bound;
+        loop {
+            let a = self.call(Method::GET, "/readyz", None, None).await;
+            if a.status == 200 {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the instance was not ready within {bound:?}: {:?}",
+                a.body
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    }
+
     /// Any request; `creds` adds the auth headers, `body` is sent as JSON.
     pub async fn call(
         &self,
