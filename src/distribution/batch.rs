@@ -70,7 +70,9 @@ impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
                     continue;
                 };
                 // Items whose callers stopped waiting are not done: their
-                // callers have answered already.
+                // callers have answered already. Ours is still here (its
+                // answer would have come before the turn), so the batch is
+                // never empty.
                 queue.retain(|(_, reply)| !reply.is_closed());
                 let n = queue.len().min(MAX_BATCH);
                 let batch = queue.drain(..n).collect();
@@ -79,9 +81,6 @@ impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
                 }
                 batch
             };
-            if batch.is_empty() {
-                continue;
-            }
             let (items, replies): (Vec<T>, Vec<_>) = batch.into_iter().unzip();
             let work = run(items);
             tokio::spawn(async move {
