@@ -5,7 +5,7 @@
 //! and carries one hold per chat, as single takes do.
 
 use futures::TryStreamExt;
-use mongodb::options::{Hint, UpdateModifications};
+use mongodb::options::Hint;
 
 use super::take::TakenLinkDoc;
 use super::*;
@@ -62,7 +62,7 @@ impl Routing {
     ) -> Result<Vec<bool>, Error> {
         let statements = shares
             .iter()
-            .map(|share| {
+            .map(|share| -> Result<Document, Error> {
                 let one_agent = TakeFilter {
                     department_limit: None,
                     skip_agents: &[],
@@ -75,9 +75,10 @@ impl Routing {
                     query.insert("openChats", doc! {"$not": {"$gt": room_for_all}});
                 }
                 let (update, _) = Self::take_update(method, &share.holds);
-                doc! {"q": query, "u": update_bson(update)}
+                // An operator document or a pipeline, as the driver sends it.
+                Ok(doc! {"q": query, "u": mongodb::bson::to_bson(&update)?})
             })
-            .collect();
+            .collect::<Result<_, _>>()?;
         let applied = run_updates(&self.links, statements).await?;
         if applied == shares.len() {
             return Ok(vec![true; shares.len()]);
@@ -107,17 +108,6 @@ impl Routing {
             return Ok(vec![true; shares.len()]);
         }
         holding(&self.users, "_id", shares).await
-    }
-}
-
-fn update_bson(update: UpdateModifications) -> Bson {
-    match update {
-        UpdateModifications::Pipeline(stages) => {
-            Bson::Array(stages.into_iter().map(Bson::Document).collect())
-        }
-        UpdateModifications::Document(d) => Bson::Document(d),
-        // Never built here.
-        _ => Bson::Document(Document::new()),
     }
 }
 
