@@ -12,7 +12,9 @@
 //! only queueing, and at what cost in database work.
 //!
 //! With `BENCH_LIVE` set (`scripts/bench.sh live`) it measures the
-//! widget's live connections instead: see `support/live.rs`.
+//! widget's live connections instead: see `support/live.rs`; with
+//! `BENCH_FLOOD` (`scripts/bench.sh flood`), what a flood of subscription
+//! frames from one address costs other visitors: see `support/flood.rs`.
 //!
 //! The baseline, measured in the same run on the same database server, is
 //! the bare driver doing the least-served pick itself: one
@@ -28,6 +30,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+#[path = "support/flood.rs"]
+mod flood;
 #[path = "support/live.rs"]
 mod live;
 use mongodb::bson::{Document, doc};
@@ -161,7 +165,13 @@ fn empty_config_dir() -> Result<PathBuf> {
     Ok(dir)
 }
 
-fn spawn_instance(url: &str, port: u16, config_dir: &Path, log: &Path) -> Result<Child> {
+fn spawn_instance(
+    url: &str,
+    port: u16,
+    config_dir: &Path,
+    log: &Path,
+    extra_env: &[(&str, &str)],
+) -> Result<Child> {
     let log_file = std::fs::File::create(log)?;
     let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
     // A clean environment: default settings, whatever the caller exported.
@@ -184,6 +194,7 @@ fn spawn_instance(url: &str, port: u16, config_dir: &Path, log: &Path) -> Result
     if let Some(token) = metrics_token() {
         command.env(METRICS_TOKEN_VAR, token);
     }
+    command.envs(extra_env.iter().copied());
     command.spawn().context("starting the release binary")
 }
 
@@ -215,9 +226,17 @@ async fn start_instances(url: &str, http: &reqwest::Client) -> Result<Instances>
         let port = free_port()?;
         let address = format!("http://127.0.0.1:{port}");
         let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("load-instance-{n}.log"));
+        // The flood benchmark compares the last instance, its read budget
+        // lifted, with the others.
+        let extra: &[(&str, &str)] = match std::env::var_os("BENCH_FLOOD") {
+            Some(_) if n == INSTANCES - 1 => {
+                &[("SWITCHBOARD_LIVE__READS_PER_SECOND_PER_ADDRESS", "1000000")]
+            }
+            _ => &[],
+        };
         instances
             .children
-            .push(spawn_instance(url, port, &config_dir, &log)?);
+            .push(spawn_instance(url, port, &config_dir, &log, extra)?);
         instances.logs.push(log.clone());
         let child = instances.children.last_mut().expect("just pushed");
         wait_ready(http, &address, child)
@@ -670,6 +689,10 @@ async fn run(url: &str, db: &mongodb::Database) -> Result<()> {
         return live::run(&http, db, (first, b.0, b.1), &admin).await;
     }
     let department = seed(&http, first, &admin).await?;
+    if std::env::var_os("BENCH_FLOOD").is_some() {
+        let last = &instances.addresses[INSTANCES - 1];
+        return flood::run(&http, (first, last), &department).await;
+    }
     // One decision per instance first, so connection pools and caches are
     // warm and every metric family exists before the first measurement.
     for (n, address) in instances.addresses.iter().enumerate() {

@@ -9,6 +9,8 @@
 #   scripts/bench.sh live     idle widget connections per 64 MiB, and an
 #                             assignment's way to another instance's socket
 #                             (BENCH_LIVE_CONNECTIONS, BENCH_LIVE_SAMPLES)
+#   scripts/bench.sh flood    a visitor's latency while one address floods
+#                             the instance with subscriptions (BENCH_FLOOD_SAMPLES)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-all}" in
@@ -18,8 +20,12 @@ case "${1:-all}" in
     export BENCH_LIVE=1
     benches=(load)
     ;;
+  flood)
+    export BENCH_FLOOD=1
+    benches=(load)
+    ;;
   *)
-    echo "usage: $0 [routing|load|live]" >&2
+    echo "usage: $0 [routing|load|live|flood]" >&2
     exit 2
     ;;
 esac

@@ -47,6 +47,11 @@ pub struct LiveSettings {
     pub frames_per_second: u32,
     /// Subscriptions one connection may hold; more are answered `nosub` with an error.
     pub max_subscriptions: usize,
+    /// Subscriptions that read the database, per second, that all connections of one client
+    /// address on one instance may ask for (a burst of as many); more are answered `nosub` with
+    /// `too-many-requests` without a read. A refused room asked again on the same connection
+    /// costs nothing.
+    pub reads_per_second_per_address: u32,
     /// After the database's change stream fails (or the server has none), how long the
     /// watcher waits before it tries again; live events are not delivered meanwhile.
     pub watch_retry_ms: u64,

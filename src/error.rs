@@ -123,6 +123,17 @@ impl Error {
 
 /// Rocket.Chat's wording of the errors the registry answers, in one place.
 impl Error {
+    /// A public call whose visitor token names no visitor.
+    pub fn invalid_token() -> Error {
+        Error::code("invalid-token")
+    }
+
+    /// A public call whose room id names no livechat room of its visitor
+    /// (or no open one, where the call needs it open).
+    pub fn invalid_room() -> Error {
+        Error::code("invalid-room")
+    }
+
     pub fn department_not_found() -> Error {
         Error::meteor("error-department-not-found", "Department not found")
     }

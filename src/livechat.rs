@@ -75,19 +75,28 @@ pub struct LiveRoom {
     pub queue: Option<QueueScope>,
 }
 
+/// A room opened for a visitor.
+struct Opened {
+    view: RoomView,
+    new_room: bool,
+    /// Its chat was decided by this request (not found live).
+    decided_now: bool,
+}
+
+impl Opened {
+    fn new_chat(&self) -> Option<&Assignment> {
+        match self.decided_now {
+            true => self.view.assignment.as_ref(),
+            false => None,
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Livechat {
     store: Store,
     distribution: Distribution,
     workspace: Workspace,
-}
-
-fn invalid_token() -> Error {
-    Error::NotFound("invalid-token".into())
-}
-
-fn invalid_room() -> Error {
-    Error::NotFound("invalid-room".into())
 }
 
 impl Livechat {
@@ -224,7 +233,7 @@ impl Livechat {
             .visitors()
             .find_by_token(token.as_str())
             .await?
-            .ok_or_else(invalid_token)
+            .ok_or_else(Error::invalid_token)
     }
 
     pub async fn set_status(&self, token: &VisitorToken, status: &str) -> Result<(), Error> {
@@ -234,7 +243,7 @@ impl Livechat {
             .set_status(token.as_str(), status)
             .await?
         {
-            return Err(invalid_token());
+            return Err(Error::invalid_token());
         }
         Ok(())
     }
@@ -264,12 +273,14 @@ impl Livechat {
             .find(rid)
             .await?
             .filter(|r| r.visitor_token == token.as_str())
-            .ok_or_else(invalid_room)
+            .ok_or_else(Error::invalid_room)
     }
 
-    /// The visitor's open room: the one named by `rid`, or its open one,
-    /// or a new one routed through the engine with the visitor's
-    /// department. Answers whether it is new.
+    /// The visitor's open room: the one named by `rid` (as Rocket.Chat, a
+    /// room id names one of the visitor's open livechat rooms, and a new
+    /// room's id is never the client's), or its open one, or a new one
+    /// routed through the engine with the visitor's department. Answers
+    /// whether it is new.
     pub async fn room(
         &self,
         token: &VisitorToken,
@@ -278,21 +289,36 @@ impl Livechat {
         let visitor = self.visitor(token).await?;
         let rooms = self.store.rooms();
         let existing = match rid {
-            Some(rid) => match rooms.find(rid).await? {
-                Some(r) if r.visitor_token != visitor.token => return Err(invalid_room()),
-                found => found,
-            },
+            Some(rid) => Some(
+                rooms
+                    .open_of_visitor(rid, &visitor.token)
+                    .await?
+                    .ok_or_else(Error::invalid_room)?,
+            ),
             None => rooms.open_for_token(&visitor.token).await?,
         };
         if let Some(room) = existing {
             return Ok((self.view(room).await?, false));
         }
+        let this = self.clone();
+        let opened = self
+            .distribution
+            .run_to_end(
+                async move { this.open_room(visitor).await },
+                Opened::new_chat,
+            )
+            .await?;
+        Ok((opened.view, opened.new_room))
+    }
+
+    /// Routes the visitor's new chat, then opens the room its decision
+    /// names. A chat decided here whose room could not be opened is taken
+    /// back.
+    async fn open_room(&self, visitor: Visitor) -> Result<Opened, Error> {
         // Route first, then create the room the decision names: the
         // engine keeps one live assignment per visitor, so concurrent asks
         // all land on the same room id and no losing room is ever stored.
-        let rid = rid
-            .map(str::to_string)
-            .unwrap_or_else(crate::domain::id::new_id);
+        let rid = crate::domain::id::new_id();
         let request = RouteRequest {
             visitor_token: visitor.token.clone(),
             department_id: visitor.department.clone(),
@@ -301,28 +327,53 @@ impl Livechat {
             // The widget's chats are text chats.
             channel: crate::domain::assignment::Channel::Chat,
         };
-        let assignments = self.store.assignments();
-        let (assignment, new) = match self.distribution.route(request).await? {
-            Routed::New(a) => (a, true),
+        let (assignment, new_room, decided_now) = match self.distribution.route(request).await? {
+            Routed::New(a) => (a, true, true),
             Routed::Existing(a) if a.room_id.is_none() => {
                 // Routed by `agent.next` before the visitor opened a room.
-                let id = a.id.clone();
-                (assignments.attach_room(&id, &rid).await?.unwrap_or(a), true)
+                let attached = self.store.assignments().attach_room(&a.id, &rid).await?;
+                (attached.ok_or_else(Error::invalid_room)?, true, false)
             }
-            Routed::Existing(a) => (a, false),
+            Routed::Existing(a) => (a, false, false),
             Routed::NoAgent => {
                 return Err(Error::Unexpected(anyhow::anyhow!(
                     "a queued room was not recorded"
                 )));
             }
         };
-        let room_id = assignment.room_id.clone().unwrap_or(rid);
+        match self.room_of(&visitor, &rid, assignment.clone()).await {
+            Ok(view) => Ok(Opened {
+                view,
+                new_room,
+                decided_now,
+            }),
+            Err(e) => {
+                if decided_now {
+                    self.distribution
+                        .withdraw(&assignment.id, &assignment.visitor_token);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Creates (or finds) the room a decision names and writes the
+    /// decision onto it.
+    async fn room_of(
+        &self,
+        visitor: &Visitor,
+        rid: &str,
+        assignment: Assignment,
+    ) -> Result<RoomView, Error> {
+        let rooms = self.store.rooms();
+        let assignments = self.store.assignments();
+        let room_id = assignment.room_id.clone().unwrap_or(rid.to_string());
         let department = assignment
             .requested_department_id
             .clone()
             .or(visitor.department.clone());
         let room = rooms
-            .create(&room_id, &visitor, department.as_deref())
+            .create(&room_id, visitor, department.as_deref())
             .await?;
         // The engine published the decision before the room existed: read
         // the assignment as it is now (the queue may have placed it since)
@@ -334,14 +385,11 @@ impl Livechat {
         self.distribution.publish_room(&assignment).await;
         let room = rooms.find(&room_id).await?.unwrap_or(room);
         let queue_position = assignments.queue_position(&assignment).await?;
-        Ok((
-            RoomView {
-                room,
-                assignment: Some(assignment),
-                queue_position,
-            },
-            new,
-        ))
+        Ok(RoomView {
+            room,
+            assignment: Some(assignment),
+            queue_position,
+        })
     }
 
     /// The agent serving the visitor's room.

@@ -188,6 +188,10 @@ impl Distribution {
                 self.give_back(chosen.as_ref(), &hold, &policies).await;
                 self.existing(token, &policies).await
             }
+            Ok(Recorded::RoomHasLive) => {
+                self.give_back(chosen.as_ref(), &hold, &policies).await;
+                Err(Error::invalid_room())
+            }
             Ok(Recorded::Fenced) => {
                 self.give_back(chosen.as_ref(), &hold, &policies).await;
                 Err(timed_out())
@@ -224,12 +228,20 @@ impl Distribution {
                 });
                 Err(failure)
             }
-            Ok(Ok(false)) => match assignments.find(&attempt.assignment_id).await? {
-                Some(a) if a.status != Status::Abandoned => Ok(Some(Routed::New(a))),
-                _ => Err(failure),
+            Ok(Ok(false)) => match assignments.find(&attempt.assignment_id).await {
+                Ok(Some(a)) if a.status != Status::Abandoned => Ok(Some(Routed::New(a))),
+                Ok(_) => Err(failure),
+                Err(e) => {
+                    self.withdraw(&attempt.assignment_id, &attempt.visitor_token);
+                    Err(e)
+                }
             },
-            // The repair settles it once the database answers again.
-            _ => Err(failure),
+            // The record may still land: take it back once the database
+            // answers again (the repair frees the slot meanwhile).
+            _ => {
+                self.withdraw(&attempt.assignment_id, &attempt.visitor_token);
+                Err(failure)
+            }
         }
     }
 

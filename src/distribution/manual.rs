@@ -26,6 +26,13 @@ fn taken() -> Error {
     Error::meteor("error-not-allowed", "Inquiry already taken")
 }
 
+fn offline() -> Error {
+    Error::meteor(
+        "error-agent-status-service-offline",
+        "Agent status is offline or Omnichannel service is not active",
+    )
+}
+
 fn full() -> Error {
     Error::meteor(
         "error-max-number-simultaneous-chats-reached",
@@ -36,7 +43,9 @@ fn full() -> Error {
 impl Distribution {
     /// The agent takes this waiting chat. Refused (400) when the chat is
     /// not waiting any more, the user is no agent of the chat's department
-    /// (or of one of its backups), or the agent is at its limit and
+    /// (or of one of its backups), the agent is not online and available
+    /// (as Rocket.Chat: away counts as online unless
+    /// `Livechat_enabled_when_agent_idle` is off), or it is at its limit and
     /// `ifAgentCanManuallyAcceptChatsAfterReachingMaxChatsLimit` is off.
     pub async fn take_manually(&self, id: &str, agent_id: &str) -> Result<Assignment, Error> {
         let engine = self.clone();
@@ -64,6 +73,9 @@ impl Distribution {
             .await?
             .filter(|u| u.has_role(ROLE_AGENT))
             .ok_or_else(|| Error::meteor("error-not-allowed", "Not allowed: not an agent"))?;
+        if !agent.takes_chats(self.settings.routing.exclude_away) {
+            return Err(offline());
+        }
         let department = self.department_for(&waiting, agent_id, &policies).await?;
         let locked = self.lock_for_take(&waiting).await?;
         let hold = HoldKey {
@@ -212,6 +224,7 @@ impl Distribution {
             .claim_agent(
                 agent_id,
                 policies.global_limit,
+                self.settings.routing.exclude_away,
                 within_limit,
                 department.is_none(),
                 hold,

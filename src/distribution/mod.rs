@@ -20,6 +20,7 @@ mod policies;
 mod presence;
 mod queue;
 mod repair;
+mod settle;
 mod together;
 
 use std::sync::Arc;
@@ -63,6 +64,16 @@ pub enum Routed {
     Existing(Assignment),
     /// No agent could take it and the request asked not to queue it.
     NoAgent,
+}
+
+impl Routed {
+    /// The chat this decision recorded, if it recorded one.
+    pub fn new_chat(&self) -> Option<&Assignment> {
+        match self {
+            Routed::New(a) => Some(a),
+            _ => None,
+        }
+    }
 }
 
 /// The engine of one instance. Cheap to clone: clones share the caches.
@@ -206,19 +217,20 @@ impl Distribution {
                     )));
                 }
             };
-        let decision = tokio::spawn(commands::counted(async move {
-            let routed = engine.decide(request, deadline).await;
-            if let Ok(Routed::New(a) | Routed::Existing(a)) = &routed {
-                engine.publish_room(a).await;
-            }
-            drop(turn);
+        let decision = async move {
+            let (routed, used) = commands::counted(async move {
+                let routed = engine.decide(request, deadline).await;
+                if let Ok(Routed::New(a) | Routed::Existing(a)) = &routed {
+                    engine.publish_room(a).await;
+                }
+                drop(turn);
+                routed
+            })
+            .await;
+            metrics::record_decision_commands(used);
             routed
-        }));
-        let (routed, used) = decision
-            .await
-            .map_err(|e| Error::Unexpected(anyhow::anyhow!("the decision stopped: {e}")))?;
-        metrics::record_decision_commands(used);
-        routed
+        };
+        self.run_to_end(decision, Routed::new_chat).await
     }
 
     /// Closes an assignment. The first close of an open one frees the

@@ -51,6 +51,17 @@ impl User {
     pub fn is_livechat_agent(&self) -> bool {
         self.has_role(ROLE_AGENT)
     }
+
+    /// Whether the user takes chats now: an active agent, available for
+    /// livechat and not offline (nor away, when `exclude_away`). The same
+    /// rule a decision applies to the agents it chooses from.
+    pub fn takes_chats(&self, exclude_away: bool) -> bool {
+        self.active
+            && self.is_livechat_agent()
+            && self.status_livechat == LivechatStatus::Available
+            && self.status != UserStatus::Offline
+            && !(exclude_away && self.status == UserStatus::Away)
+    }
 }
 
 /// A username as Rocket.Chat accepts it by default (`[0-9a-zA-Z-_.]+`).
@@ -261,6 +272,37 @@ mod tests {
             parse_roles("roles", &["user".into(), "user".into()]).unwrap(),
             vec!["user".to_string()]
         );
+    }
+
+    fn agent(status: UserStatus, livechat: LivechatStatus) -> User {
+        User {
+            id: "a".into(),
+            username: "a".into(),
+            name: "A".into(),
+            emails: Vec::new(),
+            roles: vec![ROLE_AGENT.into()],
+            status,
+            status_livechat: livechat,
+            active: true,
+            max_chats: None,
+        }
+    }
+
+    #[test]
+    fn only_an_online_available_active_agent_takes_chats() {
+        use LivechatStatus::{Available, NotAvailable};
+        assert!(agent(UserStatus::Online, Available).takes_chats(false));
+        assert!(agent(UserStatus::Busy, Available).takes_chats(true));
+        assert!(!agent(UserStatus::Offline, Available).takes_chats(false));
+        assert!(!agent(UserStatus::Online, NotAvailable).takes_chats(false));
+        assert!(agent(UserStatus::Away, Available).takes_chats(false));
+        assert!(!agent(UserStatus::Away, Available).takes_chats(true));
+        let mut inactive = agent(UserStatus::Online, Available);
+        inactive.active = false;
+        assert!(!inactive.takes_chats(false));
+        let mut no_agent = agent(UserStatus::Online, Available);
+        no_agent.roles = vec![ROLE_USER.into()];
+        assert!(!no_agent.takes_chats(false));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use serde_json::Value;
 use tokio::sync::{broadcast, watch};
 
 use super::Admission;
+use super::budget::Budget;
 use super::session::Session;
 use crate::config::LiveSettings;
 use crate::store::changes::Change;
@@ -22,36 +23,6 @@ pub(super) struct Connection {
     pub stopping: watch::Receiver<bool>,
     pub settings: LiveSettings,
     pub admission: Admission,
-}
-
-/// A frame budget refilled at `per_second`, holding at most as many.
-struct Budget {
-    per_second: f64,
-    left: f64,
-    at: Instant,
-}
-
-impl Budget {
-    fn new(per_second: u32) -> Budget {
-        let per_second = f64::from(per_second.max(1));
-        Budget {
-            per_second,
-            left: per_second,
-            at: Instant::now(),
-        }
-    }
-
-    fn take(&mut self) -> bool {
-        let now = Instant::now();
-        let refill = now.duration_since(self.at).as_secs_f64() * self.per_second;
-        self.left = (self.left + refill).min(self.per_second);
-        self.at = now;
-        if self.left < 1.0 {
-            return false;
-        }
-        self.left -= 1.0;
-        true
-    }
 }
 
 fn reason(code: CloseCode, text: &str) -> Option<CloseReason> {
@@ -93,6 +64,11 @@ impl Connection {
                     let message = match incoming {
                         None => break None,
                         Some(Err(ProtocolError::Overflow)) => break reason(CloseCode::Size, "frame too large"),
+                        // A fragmented message over the bound: actix-ws
+                        // reports it as an I/O error of its own wording.
+                        Some(Err(ProtocolError::Io(e))) if e.to_string().contains("continuation size") => {
+                            break reason(CloseCode::Size, "message too large")
+                        }
                         Some(Err(_)) => break reason(CloseCode::Protocol, "protocol error"),
                         Some(Ok(m)) => m,
                     };

@@ -4,6 +4,7 @@
 //! other. A service held in the application state: the handler only
 //! upgrades the request and hands the socket to [`Live::serve`].
 
+mod budget;
 mod connection;
 mod session;
 pub mod shapes;
@@ -37,6 +38,9 @@ struct Inner {
     stopping: watch::Sender<bool>,
     /// Open connections per client address.
     open: Mutex<HashMap<String, u32>>,
+    /// What the connections of each address may still read (kept while
+    /// the address has a connection open).
+    reads: Mutex<HashMap<String, budget::Budget>>,
 }
 
 /// A connection's place under its address's limit, given back on drop.
@@ -52,8 +56,31 @@ impl Drop for Admission {
             *n -= 1;
             if *n == 0 {
                 open.remove(&self.address);
+                let mut reads = self.inner.reads.lock().unwrap_or_else(|e| e.into_inner());
+                reads.remove(&self.address);
             }
         }
+    }
+}
+
+/// The subscription reads of one address, shared by its connections on
+/// this instance: a flood of subscriptions from one address costs the
+/// database at most `live.reads_per_second_per_address`, whatever the
+/// number of its connections or frames.
+pub(crate) struct Reads {
+    inner: Arc<Inner>,
+    address: String,
+}
+
+impl Reads {
+    /// Spends one read of the address's budget, if there is one.
+    pub fn take(&self) -> bool {
+        let per_second = self.inner.settings.reads_per_second_per_address;
+        let mut reads = self.inner.reads.lock().unwrap_or_else(|e| e.into_inner());
+        reads
+            .entry(self.address.clone())
+            .or_insert_with(|| budget::Budget::new(per_second))
+            .take()
     }
 }
 
@@ -66,6 +93,7 @@ impl Live {
                 events: broadcast::channel(BACKLOG).0,
                 stopping: watch::channel(false).0,
                 open: Mutex::new(HashMap::new()),
+                reads: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -118,6 +146,10 @@ impl Live {
             session: session::Session::new(
                 self.inner.livechat.clone(),
                 self.inner.settings.max_subscriptions,
+                Reads {
+                    inner: self.inner.clone(),
+                    address: admission.address.clone(),
+                },
             ),
             socket,
             events: self.inner.events.subscribe(),

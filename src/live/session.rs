@@ -9,11 +9,11 @@
 //! queue): the widget subscribes only after it opened the room, and a
 //! decision taken in between would otherwise never reach it.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde_json::{Value, json};
 
-use super::shapes;
+use super::{Reads, shapes};
 use crate::domain::ddp::{self, ClientMessage, StreamTarget};
 use crate::livechat::{LiveRoom, Livechat};
 use crate::store::assignments::QueueScope;
@@ -45,10 +45,22 @@ pub struct Session {
     subscriptions: HashMap<String, Subscription>,
     shown: HashMap<String, Shown>,
     max_subscriptions: usize,
+    /// The address's read budget.
+    reads: Reads,
+    /// Rooms (with the token asked for) this connection was refused: asked
+    /// again, they are refused without a read.
+    refused: HashSet<(String, String)>,
 }
+
+/// Refused rooms one connection remembers; past this it forgets them all.
+const REFUSED_KEPT: usize = 256;
 
 fn not_allowed() -> Value {
     ddp::meteor_error(json!("not-allowed"), "Not allowed")
+}
+
+fn too_many_reads() -> Value {
+    ddp::meteor_error(json!("too-many-requests"), "Too many requests")
 }
 
 fn unavailable() -> Value {
@@ -56,7 +68,7 @@ fn unavailable() -> Value {
 }
 
 impl Session {
-    pub fn new(livechat: Livechat, max_subscriptions: usize) -> Session {
+    pub fn new(livechat: Livechat, max_subscriptions: usize, reads: Reads) -> Session {
         Session {
             livechat,
             id: crate::domain::id::new_id(),
@@ -65,6 +77,8 @@ impl Session {
             subscriptions: HashMap::new(),
             shown: HashMap::new(),
             max_subscriptions,
+            reads,
+            refused: HashSet::new(),
         }
     }
 
@@ -165,9 +179,22 @@ impl Session {
             return vec![ddp::nosub(id, Some(not_allowed()))];
         };
         let rid = target.room_id().to_string();
+        let asked = (rid.clone(), token.clone());
+        if self.refused.contains(&asked) {
+            return vec![ddp::nosub(id, Some(not_allowed()))];
+        }
+        if !self.reads.take() {
+            return vec![ddp::nosub(id, Some(too_many_reads()))];
+        }
         let state = match self.livechat.live_room(&token, &rid).await {
             Ok(Some(state)) => state,
-            Ok(None) => return vec![ddp::nosub(id, Some(not_allowed()))],
+            Ok(None) => {
+                if self.refused.len() >= REFUSED_KEPT {
+                    self.refused.clear();
+                }
+                self.refused.insert(asked);
+                return vec![ddp::nosub(id, Some(not_allowed()))];
+            }
             Err(e) => {
                 tracing::warn!(error = %crate::error::error_chain_fmt(&e), "a live subscription could not read its room");
                 return vec![ddp::nosub(id, Some(unavailable()))];

@@ -142,8 +142,8 @@ pub struct TakeBody {
 
 #[utoipa::path(post, path = "/api/v1/livechat/inquiries.take", tag = "routing", request_body = TakeBody,
     responses((status = 200, description = "Taken: the inquiry with status `taken`", body = InquiryAnswer),
-              (status = 400, description = "Already taken, not an agent of its department, or at the chat limit"),
-              (status = 401), (status = 403)),
+              (status = 400, description = "Already taken, not an agent of its department, not online and available (`error-agent-status-service-offline`), or at the chat limit"),
+              (status = 401), (status = 403, description = "Without `view-l-room`, or taking for another user without `view-livechat-manager`")),
     security(("userId" = [], "authToken" = [])))]
 pub async fn take(
     state: web::Data<AppState>,
@@ -153,6 +153,10 @@ pub async fn take(
     caller.require_any(&[VIEW_L_ROOM]).await?;
     let body = body.into_inner();
     let agent = body.user_id.as_deref().unwrap_or(caller.id());
+    // Taking a chat for someone else is a manager's act.
+    if agent != caller.id() {
+        caller.require_any(&[VIEW_LIVECHAT_MANAGER]).await?;
+    }
     let taken = state
         .distribution
         .take_manually(&body.inquiry_id, agent)

@@ -22,6 +22,8 @@ const ABANDONED: &str = "abandoned";
 
 /// The unique index that keeps one live assignment per visitor.
 const LIVE_PER_VISITOR: &str = "visitorToken_active_unique";
+/// The unique index that keeps one live assignment per room.
+const LIVE_PER_ROOM: &str = "roomId_active_unique";
 
 /// The stored shape of an assignment.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -236,6 +238,9 @@ pub enum Recorded {
     New(Box<Assignment>),
     /// The visitor already has a live assignment; nothing was written.
     VisitorHasLive,
+    /// The room already has a live assignment (another visitor's
+    /// decision for the same room won); nothing was written.
+    RoomHasLive,
     /// The id was fenced off by a repair (the decision took too long);
     /// nothing was written.
     Fenced,
@@ -268,6 +273,17 @@ pub(super) fn indexes() -> Vec<IndexModel> {
             )
             .build(),
         // The queue, oldest first, per requested department.
+        // At most one live assignment per room: a room is one chat.
+        IndexModel::builder()
+            .keys(doc! {"roomId": 1})
+            .options(
+                IndexOptions::builder()
+                    .unique(true)
+                    .partial_filter_expression(doc! {"active": true, "roomId": {"$exists": true}})
+                    .name(LIVE_PER_ROOM.to_string())
+                    .build(),
+            )
+            .build(),
         IndexModel::builder()
             .keys(doc! {"status": 1, "requestedDepartmentId": 1, "createdAt": 1})
             .build(),
@@ -308,6 +324,16 @@ pub(super) fn indexes() -> Vec<IndexModel> {
             )
             .build(),
     ]
+}
+
+/// What a unique index's refusal of a new decision means.
+fn refusal(index: &str) -> Option<Recorded> {
+    match index {
+        LIVE_PER_VISITOR => Some(Recorded::VisitorHasLive),
+        LIVE_PER_ROOM => Some(Recorded::RoomHasLive),
+        "_id_" => Some(Recorded::Fenced),
+        _ => None,
+    }
 }
 
 pub struct Assignments {
@@ -375,10 +401,9 @@ impl Assignments {
         let doc = Self::new_doc(new);
         match self.coll.insert_one(&doc).await {
             Ok(_) => Ok(Recorded::New(Box::new(doc.into()))),
-            Err(e) => match super::duplicate_index(&e) {
-                Some(LIVE_PER_VISITOR) => Ok(Recorded::VisitorHasLive),
-                Some("_id_") => Ok(Recorded::Fenced),
-                _ => Err(e.into()),
+            Err(e) => match super::duplicate_index(&e).and_then(refusal) {
+                Some(refused) => Ok(refused),
+                None => Err(e.into()),
             },
         }
     }
@@ -410,10 +435,9 @@ impl Assignments {
             .enumerate()
             .map(|(i, doc)| match refused.iter().find(|w| w.index == i) {
                 None => Ok(Recorded::New(Box::new(doc.into()))),
-                Some(w) => match super::duplicate_index_in(w.code, &w.message) {
-                    Some(LIVE_PER_VISITOR) => Ok(Recorded::VisitorHasLive),
-                    Some("_id_") => Ok(Recorded::Fenced),
-                    _ => Err(Error::Unexpected(anyhow::anyhow!(
+                Some(w) => match super::duplicate_index_in(w.code, &w.message).and_then(refusal) {
+                    Some(refused) => Ok(refused),
+                    None => Err(Error::Unexpected(anyhow::anyhow!(
                         "recording the decision failed: {}",
                         w.message
                     ))),
@@ -493,14 +517,20 @@ impl Assignments {
 
     /// Gives a live assignment that has no room yet (routed by
     /// `agent.next`) the room the visitor now opened; answers it as it is.
+    /// `None` when the room has a live assignment of its own already.
     pub async fn attach_room(&self, id: &str, room_id: &str) -> Result<Option<Assignment>, Error> {
-        self.coll
+        let attached = self
+            .coll
             .update_one(
                 doc! {"_id": id, "roomId": {"$exists": false}},
                 doc! {"$set": {"roomId": room_id}},
             )
-            .await?;
-        self.find(id).await
+            .await;
+        match attached {
+            Ok(_) => self.find(id).await,
+            Err(e) if super::is_duplicate_key(&e) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// The visitor's most recent assignment that had an agent.

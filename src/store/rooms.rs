@@ -190,11 +190,15 @@ impl Rooms {
         };
         match self.coll.insert_one(&room).await {
             Ok(_) => {}
+            // Only this visitor's livechat room is answered: an id taken
+            // by another visitor's room, or by a room that is no livechat
+            // room at all, is never read back.
             Err(e) if super::is_duplicate_key(&e) => {
                 return self
                     .find(id)
                     .await?
-                    .ok_or_else(|| Error::Unexpected(anyhow::anyhow!("room {id} vanished")));
+                    .filter(|r| r.visitor_token == visitor.token)
+                    .ok_or_else(Error::invalid_room);
             }
             Err(e) => return Err(e.into()),
         }
@@ -215,6 +219,15 @@ impl Rooms {
         Ok(self
             .coll
             .find_one(doc! {"_id": id, "t": "l"})
+            .await?
+            .map(Into::into))
+    }
+
+    /// The visitor's open livechat room with this id, if any.
+    pub async fn open_of_visitor(&self, id: &str, token: &str) -> Result<Option<Room>, Error> {
+        Ok(self
+            .coll
+            .find_one(doc! {"_id": id, "t": "l", "v.token": token, "open": true})
             .await?
             .map(Into::into))
     }
@@ -291,7 +304,7 @@ impl Rooms {
         };
         Ok(self
             .coll
-            .find_one_and_update(doc! {"_id": rid}, update)
+            .find_one_and_update(doc! {"_id": rid, "t": "l"}, update)
             .return_document(ReturnDocument::After)
             .await?
             .map(Into::into))
@@ -302,7 +315,7 @@ impl Rooms {
     pub async fn closed_by_visitor(&self, rid: &str, comment: &str) -> Result<(), Error> {
         self.coll
             .update_one(
-                doc! {"_id": rid},
+                doc! {"_id": rid, "t": "l"},
                 doc! {"$set": {"closer": "visitor", "closingComment": comment, "_updatedAt": now()}},
             )
             .await?;
@@ -318,7 +331,7 @@ impl Rooms {
         let ts = bson::DateTime::from_chrono(ts);
         self.coll
             .update_one(
-                doc! {"_id": rid},
+                doc! {"_id": rid, "t": "l"},
                 doc! {"$inc": {"msgs": 1}, "$set": {"lm": ts, "_updatedAt": now()}},
             )
             .await?;

@@ -91,11 +91,22 @@ impl From<VisitorDoc> for Visitor {
     }
 }
 
+/// The unique index that keeps one visitor per token.
+const ONE_PER_TOKEN: &str = "token_unique";
+
 pub(crate) fn indexes() -> Vec<IndexModel> {
     vec![
+        // One visitor per token: concurrent registrations of one token
+        // (several tabs, several instances) store one visitor.
         IndexModel::builder()
             .keys(doc! {"token": 1})
-            .options(IndexOptions::builder().sparse(true).build())
+            .options(
+                IndexOptions::builder()
+                    .unique(true)
+                    .partial_filter_expression(doc! {"token": {"$type": "string"}})
+                    .name(ONE_PER_TOKEN.to_string())
+                    .build(),
+            )
             .build(),
     ]
 }
@@ -141,25 +152,32 @@ impl Visitors {
         if let Some(d) = department_id {
             set.insert("department", d);
         }
-        let known = self.find_by_token(r.token.as_str()).await?.is_some();
-        let mut update = doc! {"$set": set};
-        if !known {
-            let username = r.username.clone().unwrap_or_else(username);
-            update.insert(
-                "$setOnInsert",
-                doc! {"_id": crate::domain::id::new_id(), "username": username,
+        let username = r.username.clone().unwrap_or_else(username);
+        let update = doc! {
+            "$set": set,
+            "$setOnInsert": {"_id": crate::domain::id::new_id(), "username": username,
                 "ts": now(), "status": "online"},
-            );
+        };
+        let upsert = || {
+            self.coll
+                .find_one_and_update(doc! {"token": r.token.as_str()}, update.clone())
+                .upsert(true)
+                .return_document(ReturnDocument::After)
+        };
+        // A concurrent registration of the same token may insert the
+        // visitor first: the unique index refuses ours, or (on some
+        // servers) the upsert answers no document. Ours then updates it.
+        for _ in 0..3 {
+            match upsert().await {
+                Ok(Some(saved)) => return Ok(saved.into()),
+                Ok(None) => {}
+                Err(e) if super::is_duplicate_key(&e) => {}
+                Err(e) => return Err(e.into()),
+            }
         }
-        let saved = self
-            .coll
-            .find_one_and_update(doc! {"token": r.token.as_str()}, update)
-            .upsert(!known)
-            .return_document(ReturnDocument::After)
-            .await?;
-        saved
-            .map(Into::into)
-            .ok_or_else(|| Error::NotFound("visitor-not-found".into()))
+        Err(Error::Unavailable(anyhow::anyhow!(
+            "the visitor kept changing while it registered"
+        )))
     }
 
     /// Sets the visitor's status; `false` when no visitor has this token.

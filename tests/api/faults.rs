@@ -8,16 +8,15 @@
 
 use std::time::Duration;
 
-use futures::TryStreamExt;
-use mongodb::bson::{Document, doc};
+use mongodb::bson::doc;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, fresh_db_name, number, spawn_instance, test_settings};
+use crate::helpers::{TestApp, all, fresh_db_name, number, spawn_instance, test_settings};
 
 /// Settings of an instance whose commands a fail point can single out,
 /// repairing within a second, at the service's default request bound
 /// (the default settings' own).
-fn faulty_settings(db_name: &str, app_name: &str) -> switchboard::config::Settings {
+pub(crate) fn faulty_settings(db_name: &str, app_name: &str) -> switchboard::config::Settings {
     let mut s = test_settings(db_name);
     s.mongo_url = format!("{}?appName={app_name}", s.mongo_url);
     // The repair judges a reservation once it is this old, and fences off
@@ -33,7 +32,7 @@ fn faulty_settings(db_name: &str, app_name: &str) -> switchboard::config::Settin
 /// The server has one `failCommand` fail point: arming it replaces what
 /// another test armed, and disarming it disarms theirs. The tests that arm
 /// it take turns (the rest of the suite still runs beside them).
-static FAIL_POINT: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+pub(crate) static FAIL_POINT: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// How often a case is tried: the instance's own background work (a repair
 /// pass finishing the previous case) may meet the fail point before the
@@ -44,6 +43,18 @@ const TRIES: usize = 5;
 /// `skip` of them, then fails one (with `errorCode`) or, with `block_ms`,
 /// delays one.
 async fn arm(app: &TestApp, app_name: &str, command: &str, skip: u32, block_ms: Option<u64>) {
+    arm_for(app, app_name, command, skip, 1, block_ms).await
+}
+
+/// As [`arm`], for `times` commands in a row.
+pub(crate) async fn arm_for(
+    app: &TestApp,
+    app_name: &str,
+    command: &str,
+    skip: u32,
+    times: u32,
+    block_ms: Option<u64>,
+) {
     // A repair pass still finishing what the previous case left (placing a
     // chat it freed room for) must not meet the fail point meant for the
     // next request: the instance repairs every 100 ms.
@@ -63,31 +74,20 @@ async fn arm(app: &TestApp, app_name: &str, command: &str, skip: u32, block_ms: 
         .database("admin")
         .run_command(doc! {
             "configureFailPoint": "failCommand",
-            "mode": {"skip": skip, "times": 1},
+            "mode": {"skip": skip, "times": times},
             "data": data,
         })
         .await
         .expect("the server runs with --enable-test-commands");
 }
 
-async fn disarm(app: &TestApp) {
+pub(crate) async fn disarm(app: &TestApp) {
     app.db
         .client()
         .database("admin")
         .run_command(doc! {"configureFailPoint": "failCommand", "mode": "off"})
         .await
         .unwrap();
-}
-
-async fn all(app: &TestApp, collection: &str, filter: Document) -> Vec<Document> {
-    app.db
-        .collection::<Document>(collection)
-        .find(filter)
-        .await
-        .unwrap()
-        .try_collect()
-        .await
-        .unwrap()
 }
 
 /// The invariants, as a description of the first one broken.
@@ -153,7 +153,7 @@ async fn invariants(app: &TestApp, department: &str, agents: &[&str]) -> Result<
 
 /// Waits for the repair: the invariants hold within a bound far inside
 /// the 60 s the service promises (the test instance repairs every 100 ms).
-async fn repaired(app: &TestApp, department: &str, agents: &[&str]) {
+pub(crate) async fn repaired(app: &TestApp, department: &str, agents: &[&str]) {
     let mut last = String::new();
     for _ in 0..300 {
         match invariants(app, department, agents).await {

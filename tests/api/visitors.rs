@@ -78,7 +78,7 @@ async fn a_visitor_registers_in_rocketchats_shape_and_reads_itself_back() {
     assert_eq!(status, 200, "{body:?}");
     assert_eq!(body["visitor"]["_id"], v["_id"]);
     let (status, body) = public(&app, Method::GET, "/api/v1/livechat/visitor/nobody", None).await;
-    assert_eq!(status, 404, "{body:?}");
+    assert_eq!(status, 400, "{body:?}");
     assert_eq!(body["error"], "invalid-token");
     let (status, body) = public(
         &app,
@@ -356,7 +356,7 @@ async fn messages_are_stored_in_rocketchats_shape_and_only_their_visitor_reads_t
         ),
     ] {
         let (status, answer) = public(&app, method, &path, body).await;
-        assert_eq!(status, 404, "{path}: {answer:?}");
+        assert_eq!(status, 400, "{path}: {answer:?}");
         assert_eq!(answer["error"], "invalid-room", "{path}");
     }
     let (status, _) = public(

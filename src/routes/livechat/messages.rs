@@ -24,8 +24,7 @@ pub struct SendBody {
 
 #[utoipa::path(post, path = "/api/v1/livechat/message", tag = "livechat", request_body = SendBody,
     responses((status = 200, description = "`{message: {_id, rid, msg, ts, u, token, alias}, success}`"),
-              (status = 400, description = "An empty or oversized message (`Message_MaxAllowedSize`), or `[room-closed]`"),
-              (status = 404, description = "`invalid-token`, or `invalid-room`"),
+              (status = 400, description = "An empty or oversized message (`Message_MaxAllowedSize`), `[room-closed]`, `invalid-token`, or `invalid-room`"),
               (status = 429)))]
 pub async fn send(
     req: HttpRequest,
@@ -54,7 +53,7 @@ pub struct HistoryQuery {
     params(("rid" = String, Path), ("token" = String, Query), ("end" = Option<String>, Query),
            ("limit" = Option<u64>, Query, description = "Default 20, at most 100")),
     responses((status = 200, description = "`{messages: [...], success}`, newest first"),
-              (status = 400), (status = 404, description = "`invalid-token`, or `invalid-room`"),
+              (status = 400, description = "Bad input, `invalid-token`, or `invalid-room`"),
               (status = 429)))]
 pub async fn history(
     req: HttpRequest,

@@ -26,9 +26,8 @@ pub struct RoomQuery {
 #[utoipa::path(get, path = "/api/v1/livechat/room", tag = "livechat",
     params(("token" = String, Query), ("rid" = Option<String>, Query), ("agentId" = Option<String>, Query)),
     responses((status = 200, description = "`{room: {_id, t: l, ts, fname, msgs, v, departmentId, open, servedBy?}, newRoom, success}`: a new room is routed through the engine with the visitor's department; `servedBy` is the agent that took it, none while it waits"),
-              (status = 400, description = "A bad token, or the visitor's department is gone"),
-              (status = 404, description = "`invalid-token`, or `invalid-room` for another visitor's room"),
-              (status = 429), (status = 503)))]
+              (status = 400, description = "A bad token, the visitor's department is gone, `invalid-token`, or `invalid-room`: `rid` names no open livechat room of this visitor (a new room's id is always chosen by the server); nothing is routed"),
+              (status = 429), (status = 503, description = "Nothing was recorded: a chat decided for a request that failed is withdrawn")))]
 pub async fn room(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -61,8 +60,7 @@ pub struct AgentPath {
 #[utoipa::path(get, path = "/api/v1/livechat/agent.info/{rid}/{token}", tag = "livechat",
     params(("rid" = String, Path), ("token" = String, Path)),
     responses((status = 200, description = "`{agent: {_id, username, name, emails, status}, success}`, or `{agent: {hiddenInfo: true}}` with `Livechat_show_agent_info` off"),
-              (status = 400, description = "`[invalid-agent]`: no agent serves the room (yet)"),
-              (status = 404, description = "`invalid-token`, or `invalid-room`"),
+              (status = 400, description = "`[invalid-agent]`: no agent serves the room (yet); `invalid-token`, or `invalid-room`"),
               (status = 429)))]
 pub async fn agent_info(
     req: HttpRequest,
@@ -83,8 +81,7 @@ pub struct CloseBody {
 
 #[utoipa::path(post, path = "/api/v1/livechat/room.close", tag = "livechat", request_body = CloseBody,
     responses((status = 200, description = "`{rid, comment, success}`: the room closes; the agent's slot is freed and handed to the queue"),
-              (status = 400, description = "`[room-closed]` when it already is"),
-              (status = 404, description = "`invalid-token`, or `invalid-room`"),
+              (status = 400, description = "`[room-closed]` when it already is; `invalid-token`, or `invalid-room`"),
               (status = 429)))]
 pub async fn close(
     req: HttpRequest,

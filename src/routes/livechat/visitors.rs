@@ -62,7 +62,7 @@ pub async fn register(
 #[utoipa::path(get, path = "/api/v1/livechat/visitor/{token}", tag = "livechat",
     params(("token" = String, Path)),
     responses((status = 200, description = "`{visitor, success}`"),
-              (status = 400), (status = 404, description = "`{success: false, error: invalid-token}`"),
+              (status = 400, description = "Bad input, or `{success: false, error: invalid-token}`"),
               (status = 429)))]
 pub async fn get(
     req: HttpRequest,
@@ -78,7 +78,7 @@ pub async fn get(
 #[utoipa::path(delete, path = "/api/v1/livechat/visitor/{token}", tag = "livechat",
     params(("token" = String, Path)),
     responses((status = 200, description = "`{visitor: {_id, ts}, success}`: the visitor, its rooms and messages are removed; its live chat is closed first"),
-              (status = 400), (status = 404, description = "`{success: false, error: invalid-token}`"),
+              (status = 400, description = "Bad input, or `{success: false, error: invalid-token}`"),
               (status = 429)))]
 pub async fn remove(
     req: HttpRequest,
@@ -102,7 +102,7 @@ pub struct StatusBody {
 
 #[utoipa::path(post, path = "/api/v1/livechat/visitor.status", tag = "livechat", request_body = StatusBody,
     responses((status = 200, description = "`{token, status, success}`"),
-              (status = 400), (status = 404, description = "`{success: false, error: invalid-token}`"),
+              (status = 400, description = "Bad input, or `{success: false, error: invalid-token}`"),
               (status = 429)))]
 pub async fn status(
     req: HttpRequest,

@@ -27,25 +27,28 @@ impl Routing {
     }
 
     /// A manual take: counts one more open chat for this agent, with its
-    /// hold, whatever its availability; `within_limit` keeps the limit (its
-    /// own when set, else `global`) in the same conditional update. `None`
-    /// when the user is no active agent or, within the limit, is full.
+    /// hold, only while it takes chats (online and available, as a
+    /// decision requires); `within_limit` keeps the limit (its own when
+    /// set, else `global`) in the same conditional update. `None` when the
+    /// user is no active agent taking chats or, within the limit, is full.
     /// `served` also counts a chat taken without a department.
     pub async fn claim_agent(
         &self,
         agent_id: &str,
         global: u32,
+        exclude_away: bool,
         within_limit: bool,
         served: bool,
         hold: &HoldKey<'_>,
     ) -> Result<Option<Reserved>, Error> {
-        let mut query = doc! {"_id": agent_id, "roles": ROLE_AGENT, "active": true};
-        if within_limit {
-            let limited = reservable(false, global);
-            if let Ok(expr) = limited.get_document("$expr") {
-                query.insert("$expr", expr.clone());
-            }
+        // Only an agent that takes chats now; within its limits unless
+        // the caller says otherwise.
+        let mut query = reservable(exclude_away, global);
+        if !within_limit {
+            query.remove("$expr");
         }
+        query.insert("_id", agent_id);
+        query.insert("roles", ROLE_AGENT);
         let after = self
             .users
             .find_one_and_update(query, reservation(std::slice::from_ref(hold), served))

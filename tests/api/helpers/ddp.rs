@@ -43,14 +43,30 @@ impl TestApp {
         ddp
     }
 
+    /// A socket to `/websocket` from `local` (another loopback address is
+    /// another client address to the server), its greeting read.
+    pub async fn ddp_open_from(&self, local: std::net::Ipv4Addr) -> Ddp {
+        let server: std::net::SocketAddr = self
+            .address
+            .trim_start_matches("http://")
+            .parse()
+            .expect("the app listens on an IP address");
+        let tcp = tokio::net::TcpSocket::new_v4().unwrap();
+        tcp.bind((local, 0).into()).expect("a loopback address");
+        let stream = tcp.connect(server).await.expect("the server accepts");
+        let (socket, _) =
+            tokio_tungstenite::client_async(self.websocket_url(), MaybeTlsStream::Plain(stream))
+                .await
+                .expect("the upgrade is accepted");
+        let mut ddp = Ddp { socket };
+        assert_eq!(ddp.next().await, json!({"server_id": "0"}));
+        ddp
+    }
+
     /// A socket that has sent `connect` and read `connected`.
     pub async fn ddp_connected(&self) -> Ddp {
-        let mut ddp = self.ddp_open().await;
-        ddp.send(json!({"msg": "connect", "version": "1", "support": ["1", "pre2", "pre1"]}))
-            .await;
-        let connected = ddp.next().await;
-        assert_eq!(connected["msg"], "connected", "{connected}");
-        ddp
+        let ddp = self.ddp_open().await;
+        ddp.connect().await
     }
 
     /// Registers a visitor (in `department`) and opens its room, as the
@@ -83,6 +99,15 @@ impl TestApp {
 }
 
 impl Ddp {
+    /// Sends `connect` and reads `connected`.
+    pub async fn connect(mut self) -> Ddp {
+        self.send(json!({"msg": "connect", "version": "1", "support": ["1", "pre2", "pre1"]}))
+            .await;
+        let connected = self.next().await;
+        assert_eq!(connected["msg"], "connected", "{connected}");
+        self
+    }
+
     pub async fn send(&mut self, frame: Value) {
         self.send_text(&frame.to_string()).await;
     }

@@ -433,3 +433,20 @@ impl TestApp {
         out
     }
 }
+
+/// Every stored document of `collection` that `filter` matches.
+pub async fn all(
+    app: &TestApp,
+    collection: &str,
+    filter: mongodb::bson::Document,
+) -> Vec<mongodb::bson::Document> {
+    use futures::TryStreamExt;
+    app.db
+        .collection::<mongodb::bson::Document>(collection)
+        .find(filter)
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap()
+}
