@@ -19,9 +19,10 @@ use mongodb::options::ReturnDocument;
 use serde_json::json;
 use switchboard::config::Settings;
 use switchboard::distribution::{Distribution, RouteRequest, Routed};
+use switchboard::domain::assignment::Hold;
 use switchboard::domain::routing::Method;
 use switchboard::store::Store;
-use switchboard::store::routing::{HoldKey, TakeFilter};
+use switchboard::store::routing::TakeFilter;
 
 /// Decisions timed per scenario: fewer for the large department, whose
 /// decisions are slow on the local test server (see the README).
@@ -290,11 +291,10 @@ async fn main() {
             let store = &store;
             async move {
                 let routing = store.routing();
-                let (assignment_id, attempt) = (format!("bench{i}"), format!("attempt{i}"));
-                let hold = HoldKey {
-                    assignment_id: &assignment_id,
-                    attempt: &attempt,
-                    visitor_token: "bench",
+                let hold = Hold {
+                    assignment_id: format!("bench{i}"),
+                    attempt: format!("attempt{i}"),
+                    visitor_token: "bench".into(),
                 };
                 let pick = routing
                     .take_link("dept", Method::LeastServed, TakeFilter::default(), &hold)

@@ -13,11 +13,11 @@ use tokio::time::{Instant, timeout, timeout_at};
 use super::queue::Next;
 use super::together::{Seat, Seated};
 use super::{Distribution, Policies, Policy, RouteRequest, Routed};
-use crate::domain::assignment::Status;
+use crate::domain::assignment::{Hold, Status};
 use crate::domain::routing::{Method, Pick, backup_path, explain_last_chatted, has_room};
 use crate::error::{Error, error_chain_fmt};
 use crate::store::assignments::{NewAssignment, Outcome, QueueScope, Recorded, Served};
-use crate::store::routing::{DepartmentRules, HoldKey, Reserved, TakeFilter, UserFilter};
+use crate::store::routing::{DepartmentRules, Reserved, TakeFilter, UserFilter};
 use crate::telemetry::metrics;
 
 /// How many agents one decision may try before it queues the chat (each
@@ -27,32 +27,6 @@ const MAX_TRIES: usize = 64;
 
 /// How long a failed decision waits to learn whether its record landed.
 const FENCE_BOUND: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// The ids one decision attempt writes under: the assignment it will
-/// record, and the attempt that its holds name.
-pub(super) struct Attempt {
-    pub assignment_id: String,
-    pub attempt: String,
-    pub visitor_token: String,
-}
-
-impl Attempt {
-    fn new(visitor_token: &str) -> Attempt {
-        Attempt {
-            assignment_id: crate::domain::id::new_id(),
-            attempt: crate::domain::id::new_id(),
-            visitor_token: visitor_token.to_string(),
-        }
-    }
-
-    fn hold(&self) -> HoldKey<'_> {
-        HoldKey {
-            assignment_id: &self.assignment_id,
-            attempt: &self.attempt,
-            visitor_token: &self.visitor_token,
-        }
-    }
-}
 
 pub(super) struct Chosen {
     pub pick: Pick,
@@ -114,8 +88,7 @@ impl Distribution {
             })?),
             None => None,
         };
-        let attempt = Attempt::new(&request.visitor_token);
-        let hold = attempt.hold();
+        let hold = Hold::fresh(&request.visitor_token);
         let token = &request.visitor_token;
         let skip = match policies.enabled() {
             true => self.excluded(&policies, &[]).await?,
@@ -162,8 +135,8 @@ impl Distribution {
             },
         };
         let record = NewAssignment {
-            id: attempt.assignment_id.clone(),
-            attempt: attempt.attempt.clone(),
+            id: hold.assignment_id.clone(),
+            attempt: hold.attempt.clone(),
             visitor_token: token.clone(),
             room_id: request.room_id.clone(),
             requested_department_id: request.department_id.clone(),
@@ -196,7 +169,7 @@ impl Distribution {
                 self.give_back(chosen.as_ref(), &hold, &policies).await;
                 Err(timed_out())
             }
-            Err(e) => self.unrecorded(chosen, attempt, policies, e).await,
+            Err(e) => self.unrecorded(chosen, hold, policies, e).await,
         }
     }
 
@@ -206,14 +179,14 @@ impl Distribution {
     async fn unrecorded(
         &self,
         chosen: Option<Chosen>,
-        attempt: Attempt,
+        hold: Hold,
         policies: std::sync::Arc<Policies>,
         failure: Error,
     ) -> Result<Option<Routed>, Error> {
         let assignments = self.store.assignments();
         match timeout(
             FENCE_BOUND,
-            assignments.fence(&attempt.assignment_id, &attempt.visitor_token),
+            assignments.fence(&hold.assignment_id, &hold.visitor_token),
         )
         .await
         {
@@ -221,25 +194,23 @@ impl Distribution {
                 // Off the request's path: the answer does not wait for it,
                 // and the repair finishes it if it fails.
                 let engine = self.clone();
-                tokio::spawn(async move {
-                    engine
-                        .give_back(chosen.as_ref(), &attempt.hold(), &policies)
-                        .await
-                });
+                tokio::spawn(
+                    async move { engine.give_back(chosen.as_ref(), &hold, &policies).await },
+                );
                 Err(failure)
             }
-            Ok(Ok(false)) => match assignments.find(&attempt.assignment_id).await {
+            Ok(Ok(false)) => match assignments.find(&hold.assignment_id).await {
                 Ok(Some(a)) if a.status != Status::Abandoned => Ok(Some(Routed::New(a))),
                 Ok(_) => Err(failure),
                 Err(e) => {
-                    self.withdraw(&attempt.assignment_id, &attempt.visitor_token);
+                    self.withdraw(&hold.assignment_id, &hold.visitor_token);
                     Err(e)
                 }
             },
             // The record may still land: take it back once the database
             // answers again (the repair frees the slot meanwhile).
             _ => {
-                self.withdraw(&attempt.assignment_id, &attempt.visitor_token);
+                self.withdraw(&hold.assignment_id, &hold.visitor_token);
                 Err(failure)
             }
         }
@@ -293,7 +264,7 @@ impl Distribution {
         requested: &DepartmentRules,
         token: &str,
         skip: &[String],
-        hold: &HoldKey<'_>,
+        hold: &Hold,
     ) -> Result<Option<Chosen>, Error> {
         let path = backup_path(&requested.id, |d| policies.for_department(d).backups);
         let mut visited = Vec::new();
@@ -336,7 +307,7 @@ impl Distribution {
         policy: &Policy,
         token: &str,
         skip: &[String],
-        hold: &HoldKey<'_>,
+        hold: &Hold,
     ) -> Result<Option<Chosen>, Error> {
         let chosen = |pick: Pick, reason: String| Chosen {
             offered: policies.offers_to(&pick.agent_id),
@@ -391,7 +362,7 @@ impl Distribution {
         department: &DepartmentRules,
         method: Method,
         skip: &[String],
-        hold: &HoldKey<'_>,
+        hold: &Hold,
     ) -> Result<Option<Pick>, Error> {
         let policies = self.policies().await?;
         let mut skipped: Vec<String> = skip.to_vec();
@@ -420,7 +391,7 @@ impl Distribution {
         department_id: &str,
         method: Method,
         filter: TakeFilter<'_>,
-        hold: &HoldKey<'_>,
+        hold: &Hold,
     ) -> Result<Option<Pick>, Error> {
         let _turn = self.gate.enter(Some(department_id)).await;
         self.store
@@ -435,7 +406,7 @@ impl Distribution {
         policies: &Policies,
         department_id: &str,
         mut pick: Pick,
-        hold: &HoldKey<'_>,
+        hold: &Hold,
     ) -> Result<Option<Pick>, Error> {
         let routing = self.store.routing();
         let global = policies.global_limit;
@@ -474,7 +445,7 @@ impl Distribution {
         policies: &Policies,
         token: &str,
         skip: &[String],
-        hold: &HoldKey<'_>,
+        hold: &Hold,
     ) -> Result<Option<Chosen>, Error> {
         let routing = self.store.routing();
         let filter = |only_agent| UserFilter {
@@ -527,29 +498,30 @@ impl Distribution {
     }
 
     /// Frees the slot this hold reserved on the agent (and on its link in
-    /// the department), once. `routed`: the chat was served, so its `count`
-    /// increment stays.
+    /// the department), once; answers whether this call freed the agent's.
+    /// `routed`: the chat was served, so its `count` increment stays.
     pub(super) async fn release(
         &self,
         agent_id: &str,
         department_id: Option<&str>,
-        hold: &HoldKey<'_>,
+        hold: &Hold,
         routed: bool,
         policies: &Policies,
-    ) -> Result<(), Error> {
+    ) -> Result<bool, Error> {
         let routing = self.store.routing();
         if let Some(d) = department_id {
             routing.release_link_hold(d, agent_id, hold, routed).await?;
         }
         let undo_served = !routed && department_id.is_none();
-        if let Some(reserved) = routing
+        let Some(reserved) = routing
             .release_agent_hold(agent_id, policies.global_limit, hold, undo_served)
             .await?
-        {
-            self.publish_if_read(policies, agent_id, reserved, false)
-                .await?;
-        }
-        Ok(())
+        else {
+            return Ok(false);
+        };
+        self.publish_if_read(policies, agent_id, reserved, false)
+            .await?;
+        Ok(true)
     }
 
     /// Copies the agent's load onto its links when something reads it
@@ -599,7 +571,7 @@ impl Distribution {
     pub(super) async fn give_back(
         &self,
         chosen: Option<&Chosen>,
-        hold: &HoldKey<'_>,
+        hold: &Hold,
         policies: &Policies,
     ) {
         let Some(c) = chosen else { return };

@@ -10,12 +10,11 @@
 use std::time::Duration;
 
 use super::{Distribution, Policies};
-use crate::domain::assignment::{Assignment, Status};
+use crate::domain::assignment::{Assignment, Hold, Status};
 use crate::domain::routing::backup_path;
 use crate::domain::user::ROLE_AGENT;
 use crate::error::Error;
 use crate::store::assignments::{Locked, QueueScope, Served};
-use crate::store::routing::HoldKey;
 use crate::telemetry::metrics;
 
 /// How often a take waits for a drainer that holds the chat for a moment.
@@ -52,9 +51,7 @@ impl Distribution {
         let (id, agent_id) = (id.to_string(), agent_id.to_string());
         // Runs to its end even if the caller stops waiting: never between
         // the reservation and the record.
-        tokio::spawn(async move { engine.take_now(&id, &agent_id).await })
-            .await
-            .map_err(|e| Error::Unexpected(anyhow::anyhow!("the take stopped: {e}")))?
+        super::background::to_end(async move { engine.take_now(&id, &agent_id).await }).await
     }
 
     async fn take_now(&self, id: &str, agent_id: &str) -> Result<Assignment, Error> {
@@ -78,11 +75,7 @@ impl Distribution {
         }
         let department = self.department_for(&waiting, agent_id, &policies).await?;
         let locked = self.lock_for_take(&waiting).await?;
-        let hold = HoldKey {
-            assignment_id: &waiting.id,
-            attempt: &locked.lock_id,
-            visitor_token: &waiting.visitor_token,
-        };
+        let hold = Hold::under_lock(&waiting, &locked.lock_id);
         if let Err(e) = self
             .claim(agent_id, department.as_deref(), &hold, &policies)
             .await
@@ -136,7 +129,7 @@ impl Distribution {
         &self,
         agent_id: &str,
         department: Option<&str>,
-        hold: &HoldKey<'_>,
+        hold: &Hold,
         policies: &Policies,
     ) {
         if let Err(e) = self
@@ -203,7 +196,7 @@ impl Distribution {
         &self,
         agent_id: &str,
         department: Option<&str>,
-        hold: &HoldKey<'_>,
+        hold: &Hold,
         policies: &Policies,
     ) -> Result<(), Error> {
         let within_limit = !policies.manual_over_limit();

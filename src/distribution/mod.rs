@@ -11,6 +11,7 @@
 //! made through any instance applies everywhere within that bound; a change
 //! made through this instance applies here at once.
 
+mod background;
 mod batch;
 mod decide;
 mod gate;
@@ -34,7 +35,7 @@ pub use queue::{QUEUE_SHOWN, WaitingQueue};
 pub use repair::Repaired;
 
 use crate::config::Settings;
-use crate::domain::assignment::{Assignment, Status};
+use crate::domain::assignment::{Assignment, Hold, Status};
 use crate::domain::setting;
 use crate::error::{Error, error_chain_fmt};
 use crate::store::Store;
@@ -240,9 +241,7 @@ impl Distribution {
     pub async fn close(&self, id: &str) -> Result<Option<Assignment>, Error> {
         let engine = self.clone();
         let id = id.to_string();
-        tokio::spawn(async move { engine.close_now(&id).await })
-            .await
-            .map_err(|e| Error::Unexpected(anyhow::anyhow!("the close stopped: {e}")))?
+        background::to_end(async move { engine.close_now(&id).await }).await
     }
 
     async fn close_now(&self, id: &str) -> Result<Option<Assignment>, Error> {
@@ -276,24 +275,27 @@ impl Distribution {
         }
     }
 
-    /// Frees the slot a closed chat held, once, and says so on its record.
-    async fn release_closed(&self, closed: &Assignment, policies: &Policies) -> Result<(), Error> {
-        if let (Some(agent), Some(attempt)) = (closed.agent_id.as_deref(), &closed.attempt) {
-            let hold = crate::store::routing::HoldKey {
-                assignment_id: &closed.id,
-                attempt,
-                visitor_token: &closed.visitor_token,
-            };
-            self.release(
-                agent,
-                closed.department_id.as_deref(),
-                &hold,
-                true,
-                policies,
-            )
-            .await?;
+    /// Frees the slot a closed chat held, once, and says so on its record;
+    /// answers whether this call freed the agent's slot.
+    async fn release_closed(
+        &self,
+        closed: &Assignment,
+        policies: &Policies,
+    ) -> Result<bool, Error> {
+        let mut freed = false;
+        if let (Some(agent), Some(hold)) = (closed.agent_id.as_deref(), Hold::of(closed)) {
+            freed = self
+                .release(
+                    agent,
+                    closed.department_id.as_deref(),
+                    &hold,
+                    true,
+                    policies,
+                )
+                .await?;
         }
-        self.store.assignments().released(&closed.id).await
+        self.store.assignments().released(&closed.id).await?;
+        Ok(freed)
     }
 
     /// An agent may have gained room (came online, became available, got a
@@ -329,31 +331,26 @@ impl Distribution {
         let sweep = self.settings.routing.queue_interval_ms;
         let repair = self.settings.routing.repair_interval_ms;
         let offer_timeout = self.settings.routing.offer_timeout_ms;
-        let (sweeper, repairer, expirer) = (self.clone(), self.clone(), self.clone());
+        // Offers time out within a quarter of their bound, at most a second late.
+        let expire = match offer_timeout {
+            0 => 0,
+            t => (t / 4).clamp(10, 1000),
+        };
+        let engine = self.clone();
         tokio::spawn(async move {
-            let sweeping = async move {
-                if sweep == 0 {
-                    return std::future::pending().await;
+            let sweeping = background::every(sweep, |_| async {
+                let placed = engine.sweep_now().await;
+                if placed > 0 {
+                    tracing::info!(placed, "placed waiting chats");
                 }
-                let mut tick = tokio::time::interval(Duration::from_millis(sweep));
-                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                loop {
-                    tick.tick().await;
-                    let placed = sweeper.sweep_now().await;
-                    if placed > 0 {
-                        tracing::info!(placed, "placed waiting chats");
-                    }
-                }
-            };
-            let repairing = async move {
-                let mut tick = tokio::time::interval(Duration::from_millis(repair));
-                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                for pass in 0_u64.. {
-                    tick.tick().await;
-                    // The first pass after a start is full: the instance
-                    // may have been down while holds aged.
-                    let full = pass % repair::FULL_EVERY == 0;
-                    match repairer.repair(full).await {
+            });
+            let repairing = background::every(repair.max(1), |pass| {
+                // The first pass after a start is full: the instance may
+                // have been down while holds aged.
+                let full = pass % repair::FULL_EVERY == 0;
+                let engine = &engine;
+                async move {
+                    match engine.repair(full).await {
                         Ok(r) if r.any() => tracing::warn!(
                             ?r,
                             "repaired capacity left by failed decisions or closes"
@@ -364,26 +361,16 @@ impl Distribution {
                         }
                     }
                 }
-            };
-            let expiring = async move {
-                if offer_timeout == 0 {
-                    return std::future::pending().await;
-                }
-                // Offers time out within a quarter of their bound, at most a second late.
-                let every = (offer_timeout / 4).clamp(10, 1000);
-                let mut tick = tokio::time::interval(Duration::from_millis(every));
-                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                loop {
-                    tick.tick().await;
-                    match expirer.expire_offers().await {
-                        Ok(n) if n > 0 => tracing::info!(timed_out = n, "offers timed out"),
-                        Ok(_) => {}
-                        Err(e) => {
-                            tracing::debug!(error = %error_chain_fmt(&e), "offer time-out failed; retrying next tick")
-                        }
+            });
+            let expiring = background::every(expire, |_| async {
+                match engine.expire_offers().await {
+                    Ok(n) if n > 0 => tracing::info!(timed_out = n, "offers timed out"),
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::debug!(error = %error_chain_fmt(&e), "offer time-out failed; retrying next tick")
                     }
                 }
-            };
+            });
             tokio::join!(sweeping, repairing, expiring);
         })
     }

@@ -13,10 +13,9 @@
 
 use super::queue::Next;
 use super::{Distribution, Policies};
-use crate::domain::assignment::{Assignment, Status};
+use crate::domain::assignment::{Assignment, Hold, Status};
 use crate::error::{Error, error_chain_fmt};
 use crate::store::assignments::QueueScope;
-use crate::store::routing::HoldKey;
 use crate::telemetry::metrics;
 
 fn not_offered() -> Error {
@@ -45,7 +44,7 @@ impl Distribution {
     pub async fn decline(&self, id: &str, agent_id: &str) -> Result<Assignment, Error> {
         let engine = self.clone();
         let (id, agent_id) = (id.to_string(), agent_id.to_string());
-        tokio::spawn(async move {
+        super::background::to_end(async move {
             let offered = engine
                 .store
                 .assignments()
@@ -59,7 +58,6 @@ impl Distribution {
                 .ok_or_else(not_offered)
         })
         .await
-        .map_err(|e| Error::Unexpected(anyhow::anyhow!("the decline stopped: {e}")))?
     }
 
     /// Takes an offer back from its agent (declined or timed out), frees
@@ -70,7 +68,7 @@ impl Distribution {
         offered: &Assignment,
         timed_out: bool,
     ) -> Result<Option<Assignment>, Error> {
-        let (Some(agent), Some(attempt)) = (offered.agent_id.as_deref(), &offered.attempt) else {
+        let (Some(agent), Some(hold)) = (offered.agent_id.as_deref(), Hold::of(offered)) else {
             return Ok(None);
         };
         let policies = self.policies().await?;
@@ -78,11 +76,6 @@ impl Distribution {
             return Ok(None);
         };
         metrics::record_offer(if timed_out { "timed_out" } else { "declined" });
-        let hold = HoldKey {
-            assignment_id: &offered.id,
-            attempt,
-            visitor_token: &offered.visitor_token,
-        };
         // Not routed to this agent after all: its `count` increment goes too.
         self.release(
             agent,

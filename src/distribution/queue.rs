@@ -14,10 +14,9 @@
 
 use super::decide::Chosen;
 use super::{Distribution, Policies};
-use crate::domain::assignment::{Assignment, Status};
+use crate::domain::assignment::{Assignment, Hold, Status};
 use crate::error::Error;
 use crate::store::assignments::{Locked, QueueScope, Served};
-use crate::store::routing::HoldKey;
 use crate::telemetry::metrics;
 
 /// Most chats one drain places in one queue before it lets others go.
@@ -105,11 +104,7 @@ impl Distribution {
             });
         };
         let waiting = &locked.assignment;
-        let hold = HoldKey {
-            assignment_id: &waiting.id,
-            attempt: &locked.lock_id,
-            visitor_token: &waiting.visitor_token,
-        };
+        let hold = Hold::under_lock(waiting, &locked.lock_id);
         let skip = match self.excluded(policies, &waiting.declined_by).await {
             Ok(skip) => skip,
             Err(e) => {
@@ -175,11 +170,7 @@ impl Distribution {
             Ok(Some(a)) if matches!(a.status, Status::Open | Status::Offered) && a.attempt.as_deref() == Some(locked.lock_id.as_str())
         );
         if !landed {
-            let hold = HoldKey {
-                assignment_id: id,
-                attempt: &locked.lock_id,
-                visitor_token: &locked.assignment.visitor_token,
-            };
+            let hold = Hold::under_lock(&locked.assignment, &locked.lock_id);
             self.give_back(Some(chosen), &hold, policies).await;
         }
     }

@@ -15,10 +15,10 @@
 use std::collections::HashMap;
 
 use super::{Distribution, Policies};
-use crate::domain::assignment::{Assignment, Hold, HoldFate, hold_fate};
+use crate::domain::assignment::{Assignment, HeldSlot, HoldFate, hold_fate};
 use crate::domain::routing::has_room;
 use crate::error::Error;
-use crate::store::routing::{HeldBetween, HoldKey};
+use crate::store::routing::HeldBetween;
 use crate::telemetry::metrics;
 
 /// What one pass repaired.
@@ -35,14 +35,6 @@ pub struct Repaired {
 impl Repaired {
     pub fn any(&self) -> bool {
         *self != Repaired::default()
-    }
-}
-
-fn key(h: &Hold) -> HoldKey<'_> {
-    HoldKey {
-        assignment_id: &h.assignment_id,
-        attempt: &h.attempt,
-        visitor_token: &h.visitor_token,
     }
 }
 
@@ -71,7 +63,7 @@ impl Distribution {
         };
         let users = routing.users_with_holds_between(window).await?;
         let links = routing.links_with_holds_between(window).await?;
-        let mut judged: Vec<(&Hold, &str, Option<&str>)> = Vec::new();
+        let mut judged: Vec<(&HeldSlot, &str, Option<&str>)> = Vec::new();
         for u in &users {
             judged.extend(u.holds.iter().map(|h| (h, u.agent_id.as_str(), None)));
         }
@@ -86,7 +78,12 @@ impl Distribution {
         if !judged.is_empty() {
             let known = self.fence_and_read(&judged).await?;
             for (hold, agent, department) in judged {
-                let fate = hold_fate(hold, agent, department, known.get(&hold.assignment_id));
+                let fate = hold_fate(
+                    &hold.hold,
+                    agent,
+                    department,
+                    known.get(&hold.hold.assignment_id),
+                );
                 let routed = match fate {
                     HoldFate::Settled | HoldFate::Fence => continue,
                     HoldFate::Served => true,
@@ -95,7 +92,7 @@ impl Distribution {
                 let freed = match department {
                     Some(d) => {
                         routing
-                            .release_link_hold(d, agent, &key(hold), routed)
+                            .release_link_hold(d, agent, &hold.hold, routed)
                             .await?
                     }
                     None => {
@@ -104,7 +101,7 @@ impl Distribution {
                             .release_agent_hold(
                                 agent,
                                 policies.global_limit,
-                                &key(hold),
+                                &hold.hold,
                                 undo_served,
                             )
                             .await?;
@@ -125,28 +122,15 @@ impl Distribution {
         // Closes that stopped before freeing the slot: finish them (each
         // release is guarded by its hold, so a finished part is not redone).
         for closed in self.store.assignments().unreleased_before(until).await? {
-            if let (Some(agent), Some(attempt)) = (closed.agent_id.as_deref(), &closed.attempt) {
-                let hold = HoldKey {
-                    assignment_id: &closed.id,
-                    attempt,
-                    visitor_token: &closed.visitor_token,
-                };
-                if let Some(d) = closed.department_id.as_deref() {
-                    routing.release_link_hold(d, agent, &hold, true).await?;
-                }
-                if routing
-                    .release_agent_hold(agent, policies.global_limit, &hold, false)
-                    .await?
-                    .is_some()
-                {
-                    repaired.closed += 1;
-                }
-                // Also when the slot was freed but the load not published.
-                if let Some(reserved) = routing.load_of(agent, policies.global_limit).await? {
-                    routing.publish_load(agent, reserved, false).await?;
-                }
+            if self.release_closed(&closed, &policies).await? {
+                repaired.closed += 1;
             }
-            self.store.assignments().released(&closed.id).await?;
+            // Also when the slot was freed but the load not published.
+            if let Some(agent) = closed.agent_id.as_deref()
+                && let Some(reserved) = routing.load_of(agent, policies.global_limit).await?
+            {
+                routing.publish_load(agent, reserved, false).await?;
+            }
         }
         if full {
             self.correct_counters(&policies, &mut repaired).await?;
@@ -192,12 +176,12 @@ impl Distribution {
     /// could still be writing.
     async fn fence_and_read(
         &self,
-        judged: &[(&Hold, &str, Option<&str>)],
+        judged: &[(&HeldSlot, &str, Option<&str>)],
     ) -> Result<HashMap<String, Assignment>, Error> {
         let assignments = self.store.assignments();
         let mut ids: Vec<String> = judged
             .iter()
-            .map(|(h, _, _)| h.assignment_id.clone())
+            .map(|(h, _, _)| h.hold.assignment_id.clone())
             .collect();
         ids.sort();
         ids.dedup();
@@ -207,18 +191,18 @@ impl Distribution {
         let known = read(assignments.find_many(&ids).await?);
         let mut fenced = false;
         for (hold, agent, department) in judged {
-            let assignment = known.get(&hold.assignment_id);
-            if hold_fate(hold, agent, *department, assignment) != HoldFate::Fence {
+            let assignment = known.get(&hold.hold.assignment_id);
+            if hold_fate(&hold.hold, agent, *department, assignment) != HoldFate::Fence {
                 continue;
             }
             match assignment {
                 None => {
                     assignments
-                        .fence(&hold.assignment_id, &hold.visitor_token)
+                        .fence(&hold.hold.assignment_id, &hold.hold.visitor_token)
                         .await?;
                 }
                 Some(a) => {
-                    assignments.revoke_lock(&a.id, &hold.attempt).await?;
+                    assignments.revoke_lock(&a.id, &hold.hold.attempt).await?;
                 }
             }
             fenced = true;

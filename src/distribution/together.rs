@@ -7,35 +7,24 @@
 //! alone.
 
 use super::Distribution;
+use crate::domain::assignment::Hold;
 use crate::domain::batch::{self, Candidate, Wanted};
 use crate::domain::routing::{Method, Pick};
 use crate::error::Error;
-use crate::store::routing::{DepartmentRules, HoldKey, Share, TakeFilter};
+use crate::store::routing::{DepartmentRules, Share, TakeFilter};
 
 /// One decision waiting for its department's turn: its hold and the
 /// agents it must pass over.
 pub(super) struct Seat {
-    pub assignment_id: String,
-    pub attempt: String,
-    pub visitor_token: String,
+    pub hold: Hold,
     pub skip: Vec<String>,
 }
 
 impl Seat {
-    pub fn new(hold: &HoldKey<'_>, skip: &[String]) -> Seat {
+    pub fn new(hold: &Hold, skip: &[String]) -> Seat {
         Seat {
-            assignment_id: hold.assignment_id.to_string(),
-            attempt: hold.attempt.to_string(),
-            visitor_token: hold.visitor_token.to_string(),
+            hold: hold.clone(),
             skip: skip.to_vec(),
-        }
-    }
-
-    fn hold(&self) -> HoldKey<'_> {
-        HoldKey {
-            assignment_id: &self.assignment_id,
-            attempt: &self.attempt,
-            visitor_token: &self.visitor_token,
         }
     }
 }
@@ -80,7 +69,7 @@ impl Distribution {
     ) -> Vec<Result<Seated, Error>> {
         let n = seats.len();
         let outcome = if let [seat] = seats.as_slice() {
-            self.choose_alone(department, method, &seat.skip, &seat.hold())
+            self.choose_alone(department, method, &seat.skip, &seat.hold)
                 .await
                 .map(|p| vec![p.map(Seated::Placed).unwrap_or(Seated::NoAgent)])
         } else {
@@ -240,7 +229,7 @@ fn shares_of<'a>(
         .iter()
         .map(|(c, taken_by)| Share {
             agent_id: &candidates[*c].pick.agent_id,
-            holds: taken_by.iter().map(|s| seats[*s].hold()).collect(),
+            holds: taken_by.iter().map(|s| &seats[*s].hold).collect(),
         })
         .collect()
 }

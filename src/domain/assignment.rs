@@ -164,17 +164,59 @@ pub struct StateChange {
     pub username: Option<String>,
 }
 
-/// Capacity one decision attempt reserved, recorded on the document it
-/// reserved it on (the agent's user, or its department link).
+/// Whom a reserved slot is held for: one decision attempt of one chat.
+/// Every reservation writes it beside the slot, in the same update, and
+/// every release removes it in the same update that frees the slot, so a
+/// slot is freed once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hold {
     pub assignment_id: String,
     pub attempt: String,
+    /// The chat's visitor: recorded so a repair's tombstone for the
+    /// assignment lands where the assignment would (its shard key).
+    pub visitor_token: String,
+}
+
+impl Hold {
+    /// A new decision's: the assignment it will record and a new attempt.
+    pub fn fresh(visitor_token: &str) -> Hold {
+        Hold {
+            assignment_id: super::id::new_id(),
+            attempt: super::id::new_id(),
+            visitor_token: visitor_token.to_string(),
+        }
+    }
+
+    /// A waiting chat's, placed (or taken by hand) under a lock: the lock
+    /// is the attempt.
+    pub fn under_lock(waiting: &Assignment, lock_id: &str) -> Hold {
+        Hold {
+            assignment_id: waiting.id.clone(),
+            attempt: lock_id.to_string(),
+            visitor_token: waiting.visitor_token.clone(),
+        }
+    }
+
+    /// The hold of the attempt that gave the chat its agent; `None` for a
+    /// chat no agent was given.
+    pub fn of(a: &Assignment) -> Option<Hold> {
+        Some(Hold {
+            assignment_id: a.id.clone(),
+            attempt: a.attempt.clone()?,
+            visitor_token: a.visitor_token.clone(),
+        })
+    }
+}
+
+/// A hold as found on the document whose capacity it reserved (the
+/// agent's user, or its department link).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldSlot {
+    pub hold: Hold,
     pub at: DateTime<Utc>,
     /// The reservation also counted a chat routed without a department
     /// (the agent's `livechatCount`), so abandoning it undoes that too.
     pub counted: bool,
-    pub visitor_token: String,
 }
 
 /// What the repair does with a hold that has outlived any decision.
@@ -224,8 +266,6 @@ mod tests {
         Hold {
             assignment_id: "a1".into(),
             attempt: "k1".into(),
-            at: Utc::now(),
-            counted: false,
             visitor_token: "v".into(),
         }
     }

@@ -5,7 +5,7 @@ use futures::TryStreamExt;
 use serde::Deserialize;
 
 use super::*;
-use crate::domain::assignment::Hold;
+use crate::domain::assignment::{HeldSlot, Hold};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -19,14 +19,16 @@ struct HoldDoc {
     visitor_token: String,
 }
 
-impl From<HoldDoc> for Hold {
+impl From<HoldDoc> for HeldSlot {
     fn from(h: HoldDoc) -> Self {
-        Hold {
-            assignment_id: h.assignment_id,
-            attempt: h.attempt,
+        HeldSlot {
+            hold: Hold {
+                assignment_id: h.assignment_id,
+                attempt: h.attempt,
+                visitor_token: h.visitor_token,
+            },
             at: h.at.to_chrono(),
             counted: h.counted,
-            visitor_token: h.visitor_token,
         }
     }
 }
@@ -47,7 +49,7 @@ struct HeldDoc {
 #[derive(Debug)]
 pub struct UserHolds {
     pub agent_id: String,
-    pub holds: Vec<Hold>,
+    pub holds: Vec<HeldSlot>,
 }
 
 /// A link's holds that are older than the cut-off.
@@ -55,7 +57,7 @@ pub struct UserHolds {
 pub struct LinkHolds {
     pub department_id: String,
     pub agent_id: String,
-    pub holds: Vec<Hold>,
+    pub holds: Vec<HeldSlot>,
 }
 
 /// Hold times from `since` (when given) up to `until`.
@@ -71,10 +73,10 @@ impl HeldBetween {
     }
 }
 
-fn older(holds: Vec<HoldDoc>, window: HeldBetween) -> Vec<Hold> {
+fn older(holds: Vec<HoldDoc>, window: HeldBetween) -> Vec<HeldSlot> {
     holds
         .into_iter()
-        .map(Hold::from)
+        .map(HeldSlot::from)
         .filter(|h| window.covers(h.at))
         .collect()
 }

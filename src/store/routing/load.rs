@@ -12,14 +12,14 @@ impl Routing {
         agent_id: &str,
         global: u32,
         exclude_away: bool,
-        hold: &HoldKey<'_>,
+        hold: &Hold,
     ) -> Result<Option<Reserved>, Error> {
         let mut query = reservable(exclude_away, global);
         query.insert("_id", agent_id);
         query.insert("roles", ROLE_AGENT);
         let after = self
             .users
-            .find_one_and_update(query, reservation(std::slice::from_ref(hold), false))
+            .find_one_and_update(query, reservation(&[hold], false))
             .return_document(ReturnDocument::After)
             .projection(load_projection())
             .await?;
@@ -39,7 +39,7 @@ impl Routing {
         exclude_away: bool,
         within_limit: bool,
         served: bool,
-        hold: &HoldKey<'_>,
+        hold: &Hold,
     ) -> Result<Option<Reserved>, Error> {
         // Only an agent that takes chats now; within its limits unless
         // the caller says otherwise.
@@ -51,7 +51,7 @@ impl Routing {
         query.insert("roles", ROLE_AGENT);
         let after = self
             .users
-            .find_one_and_update(query, reservation(std::slice::from_ref(hold), served))
+            .find_one_and_update(query, reservation(&[hold], served))
             .return_document(ReturnDocument::After)
             .projection(load_projection())
             .await?;
@@ -66,7 +66,7 @@ impl Routing {
         &self,
         agent_id: &str,
         global: u32,
-        hold: &HoldKey<'_>,
+        hold: &Hold,
         undo_served: bool,
     ) -> Result<Option<Reserved>, Error> {
         let mut inc = doc! {"openLivechats": -1, "routingLoadSeq": 1};

@@ -26,6 +26,7 @@ use mongodb::options::ReturnDocument;
 use mongodb::{Collection, IndexModel};
 
 use super::{Store, department_agents, departments, now, users};
+use crate::domain::assignment::Hold;
 use crate::domain::routing::{Method, Pick, agent_limit, fair_count};
 use crate::domain::user::{ROLE_AGENT, User};
 use crate::error::Error;
@@ -105,34 +106,31 @@ pub(super) fn user_indexes() -> Vec<IndexModel> {
     ]
 }
 
-/// Names one hold: the assignment it is for and the attempt that made it.
-#[derive(Debug, Clone, Copy)]
-pub struct HoldKey<'a> {
-    pub assignment_id: &'a str,
-    pub attempt: &'a str,
-    /// The chat's visitor: recorded so a repair's tombstone for the
-    /// assignment lands where the assignment would (its shard key).
-    pub visitor_token: &'a str,
+/// A hold as the routing documents store it (in `routingHolds`).
+trait StoredHold {
+    fn as_doc(&self) -> Document;
+    /// Matches a holds array that contains this hold.
+    fn matcher(&self) -> Document;
+    /// The hold as stored; `counted`: the same update counted a chat
+    /// routed without a department (`livechatCount`), which giving it back
+    /// must undo.
+    fn entry(&self, counted: bool) -> Document;
 }
 
-impl HoldKey<'_> {
+impl StoredHold for Hold {
     fn as_doc(&self) -> Document {
-        doc! {"assignmentId": self.assignment_id, "attempt": self.attempt}
+        doc! {"assignmentId": &self.assignment_id, "attempt": &self.attempt}
     }
 
-    /// Matches a holds array that contains this hold.
     fn matcher(&self) -> Document {
         doc! {"$elemMatch": self.as_doc()}
     }
 
-    /// The hold as stored; `counted`: the same update counted a chat
-    /// routed without a department (`livechatCount`), which giving it back
-    /// must undo.
     fn entry(&self, counted: bool) -> Document {
         let mut hold = self.as_doc();
         hold.insert("at", now());
         hold.insert("counted", counted);
-        hold.insert("visitorToken", self.visitor_token);
+        hold.insert("visitorToken", &self.visitor_token);
         hold
     }
 }
@@ -229,7 +227,7 @@ fn reservable_for(exclude_away: bool, global: u32, n: i64) -> Document {
 /// The update that reserves one slot on a user per hold, with the holds;
 /// `served` also counts a chat routed without a department
 /// (`livechatCount`).
-fn reservation(holds: &[HoldKey<'_>], served: bool) -> Document {
+fn reservation(holds: &[&Hold], served: bool) -> Document {
     let n = holds.len() as i32;
     let mut inc = doc! {"openLivechats": n, "routingLoadSeq": 1};
     if served {

@@ -43,7 +43,7 @@ impl Routing {
     /// pipeline (answered as it is after).
     pub(super) fn take_update(
         method: Method,
-        holds: &[HoldKey<'_>],
+        holds: &[&Hold],
     ) -> (UpdateModifications, ReturnDocument) {
         let n = holds.len() as i32;
         let entries: Vec<Document> = holds.iter().map(|h| h.entry(false)).collect();
@@ -121,10 +121,10 @@ impl Routing {
         department_id: &str,
         method: Method,
         filter: TakeFilter<'_>,
-        hold: &HoldKey<'_>,
+        hold: &Hold,
     ) -> Result<Option<Pick>, Error> {
         let (query, sort, hint) = Self::take_parts(department_id, method, &filter);
-        let (update, returned) = Self::take_update(method, std::slice::from_ref(hold));
+        let (update, returned) = Self::take_update(method, &[hold]);
         let found = self
             .links
             .clone_with_type::<TakenLinkDoc>()
@@ -147,7 +147,7 @@ impl Routing {
         department_id: &str,
         agent_id: &str,
         department_limit: Option<u32>,
-        hold: &HoldKey<'_>,
+        hold: &Hold,
     ) -> Result<bool, Error> {
         let mut query = doc! {"departmentId": department_id, "agentId": agent_id};
         if let Some(limit) = department_limit {
@@ -173,7 +173,7 @@ impl Routing {
         &self,
         department_id: &str,
         agent_id: &str,
-        hold: &HoldKey<'_>,
+        hold: &Hold,
     ) -> Result<bool, Error> {
         self.release_link_hold(department_id, agent_id, hold, false)
             .await
@@ -185,7 +185,7 @@ impl Routing {
         &self,
         department_id: &str,
         agent_id: &str,
-        hold: &HoldKey<'_>,
+        hold: &Hold,
         routed: bool,
     ) -> Result<bool, Error> {
         let mut inc = doc! {"openChats": -1};
@@ -208,7 +208,7 @@ impl Routing {
     pub async fn take_user(
         &self,
         eligibility: UserFilter<'_>,
-        hold: &HoldKey<'_>,
+        hold: &Hold,
     ) -> Result<Option<(Pick, Reserved)>, Error> {
         let mut query = reservable(eligibility.exclude_away, eligibility.global);
         query.insert("roles", ROLE_AGENT);
@@ -219,7 +219,7 @@ impl Routing {
         }
         let after = self
             .users
-            .find_one_and_update(query, reservation(std::slice::from_ref(hold), true))
+            .find_one_and_update(query, reservation(&[hold], true))
             .sort(doc! {"livechatCount": 1, "username": 1})
             .projection(doc! {
                 "username": 1, "livechatCount": 1, "openLivechats": 1, "routingLoadSeq": 1,

@@ -16,7 +16,7 @@ use crate::store::num;
 #[derive(Debug)]
 pub struct Share<'a> {
     pub agent_id: &'a str,
-    pub holds: Vec<HoldKey<'a>>,
+    pub holds: Vec<&'a Hold>,
 }
 
 impl Routing {
@@ -135,7 +135,7 @@ async fn holding(
     let agents: Vec<&str> = shares.iter().map(|s| s.agent_id).collect();
     let attempts: Vec<&str> = shares
         .iter()
-        .filter_map(|s| s.holds.first().map(|h| h.attempt))
+        .filter_map(|s| s.holds.first().map(|h| h.attempt.as_str()))
         .collect();
     let attempt_field = format!("{HOLDS}.attempt");
     let found: Vec<Document> = coll
@@ -157,6 +157,10 @@ async fn holding(
     };
     Ok(shares
         .iter()
-        .map(|s| s.holds.first().is_some_and(|h| held(s.agent_id, h.attempt)))
+        .map(|s| {
+            s.holds
+                .first()
+                .is_some_and(|h| held(s.agent_id, &h.attempt))
+        })
         .collect())
 }
