@@ -12,6 +12,11 @@ use serde::Deserialize;
 
 const DEFAULTS: &str = include_str!("../config/default.toml");
 
+/// How long an instance may use what it cached of the shared state (the
+/// Auto Distribution configuration, a department's rules, Rocket.Chat's
+/// settings): a change made through another instance applies within it.
+pub const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct Settings {
     /// The MongoDB URL; the database name comes from its path.

@@ -57,6 +57,16 @@ pub enum Error {
     /// The database cannot be reached right now; the client may retry.
     #[error("the database is unavailable")]
     Unavailable(#[source] anyhow::Error),
+    /// The request was not answered within `http.request_timeout_ms`.
+    #[error("the request took too long")]
+    TimedOut,
+    /// The instance cannot serve yet (`/readyz`): `error` for people,
+    /// `reason` for orchestrators (`preparing`, `database-unreachable`).
+    #[error("{error}")]
+    NotReady {
+        error: &'static str,
+        reason: &'static str,
+    },
     #[error("unexpected error")]
     Unexpected(#[from] anyhow::Error),
 }
@@ -212,7 +222,9 @@ impl ResponseError for Error {
             Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Unavailable(_) | Error::TimedOut | Error::NotReady { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Error::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -267,6 +279,17 @@ impl ResponseError for Error {
                     "errorType": "error-service-unavailable",
                 })
             }
+            Error::TimedOut => json!({
+                "success": false,
+                "error": "The request took too long, try again shortly [error-request-timeout]",
+                "errorType": "error-request-timeout",
+            }),
+            Error::NotReady { error, reason } => json!({
+                "status": "not-ready",
+                "success": false,
+                "error": format!("{error} [error-service-unavailable]"),
+                "reason": reason,
+            }),
             Error::Unexpected(cause) => {
                 tracing::error!(error = %error_chain_fmt(cause.as_ref()), "unexpected error");
                 json!({"success": false, "error": "Internal server error [error-internal]", "errorType": "error-internal"})

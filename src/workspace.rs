@@ -18,8 +18,8 @@ use std::sync::Arc;
 use moka::future::Cache;
 use serde_json::Value;
 
+use crate::config::CACHE_TTL;
 use crate::config::Settings as Config;
-use crate::distribution::CACHE_TTL;
 use crate::domain::setting::{
     self, DEPARTMENT_REMOVAL, Definition, ENABLED_WHEN_AGENT_IDLE, MAX_CHATS_PER_AGENT,
     SettingValue,

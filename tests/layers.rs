@@ -47,10 +47,25 @@ fn module_of(file: &Path) -> Vec<String> {
 /// The crate paths `code` names: `crate::a::b` in code, and every leaf of
 /// a `use crate::{a::b, c::{d, e}}` tree, as segment lists.
 fn crate_paths(code: &str) -> Vec<Vec<String>> {
+    paths_after(code, "crate::")
+}
+
+/// The paths `code` names after `prefix` (`crate::`, `super::`), as
+/// segment lists, every leaf of a use tree included.
+fn paths_after(code: &str, prefix: &str) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     let mut rest = code;
-    while let Some(at) = rest.find("crate::") {
-        let after = &rest[at + "crate::".len()..];
+    while let Some(at) = rest.find(prefix) {
+        // `crate::` inside `$crate::` or another word is not ours.
+        let word_before = rest[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$');
+        let after = &rest[at + prefix.len()..];
+        if word_before {
+            rest = after;
+            continue;
+        }
         let end = after
             .find(|c: char| {
                 c == ';' || c == '(' || c == ')' || c == '=' || c == '<' || c == '>' || c == '!'
@@ -273,4 +288,207 @@ fn the_path_reader_sees_grouped_and_nested_paths() {
     .map(|p| p.iter().map(|s| s.to_string()).collect())
     .collect();
     assert_eq!(paths, expected);
+}
+
+/// The rows under the Markdown table header `header` in
+/// `docs/architecture.md`, as trimmed cells.
+fn doc_table(header: &str) -> Vec<Vec<String>> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/architecture.md");
+    let doc = std::fs::read_to_string(path).expect("docs/architecture.md");
+    let mut lines = doc.lines().skip_while(|l| l.trim() != header);
+    assert!(lines.next().is_some(), "the table {header} is in the page");
+    lines
+        .skip(1)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            l.trim_matches('|')
+                .split('|')
+                .map(|c| c.trim().to_string())
+                .collect()
+        })
+        .collect()
+}
+
+/// The names a cell puts in backticks.
+fn backticked(cell: &str) -> Vec<String> {
+    cell.split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect()
+}
+
+/// The crate module a layer cell names (`store/` → `store`, `error.rs` →
+/// `error`).
+fn module_named(cell: &str) -> String {
+    let name = backticked(cell)
+        .into_iter()
+        .next()
+        .expect("a layer in backticks");
+    name.trim_end_matches('/')
+        .trim_end_matches(".rs")
+        .to_string()
+}
+
+/// Each layer of the page's table with what it may name (`None`:
+/// everything), `… and below` read as the names and all they may name.
+fn allowed_by_the_page() -> BTreeMap<String, Option<BTreeSet<String>>> {
+    let rows = doc_table("| layer | holds | may name |");
+    assert!(rows.len() > 10, "read the layers table: {rows:?}");
+    let mut allowed: BTreeMap<String, Option<BTreeSet<String>>> = BTreeMap::new();
+    let mut below: Vec<String> = Vec::new();
+    for row in &rows {
+        let (layer, may) = (module_named(&row[0]), &row[2]);
+        let names: BTreeSet<String> = backticked(may).into_iter().collect();
+        if may.trim() == "everything" {
+            allowed.insert(layer, None);
+            continue;
+        }
+        if may.contains("and below") {
+            below.push(layer.clone());
+        }
+        allowed.insert(layer, Some(names));
+    }
+    // Close `and below` over the rows it names, until nothing is added.
+    loop {
+        let mut grew = false;
+        for layer in &below {
+            let mut reach = allowed[layer].clone().unwrap_or_default();
+            for n in reach.clone() {
+                if let Some(Some(more)) = allowed.get(&n) {
+                    reach.extend(more.iter().cloned());
+                }
+            }
+            if Some(&reach) != allowed[layer].as_ref() {
+                allowed.insert(layer.clone(), Some(reach));
+                grew = true;
+            }
+        }
+        if !grew {
+            break;
+        }
+    }
+    allowed
+}
+
+#[test]
+fn every_module_names_only_what_its_row_in_docs_architecture_lets_it() {
+    let allowed = allowed_by_the_page();
+    for (file, code) in sources() {
+        let layer = module_of(&file)[0].clone();
+        if layer == "lib" || layer == "main" {
+            continue;
+        }
+        let Some(may) = allowed.get(&layer) else {
+            panic!("{} is in no row of docs/architecture.md", file.display());
+        };
+        let Some(may) = may else { continue };
+        let foreign: Vec<String> = named_layers(&code)
+            .into_iter()
+            .filter(|n| *n != layer && !may.contains(n))
+            .collect();
+        assert!(
+            foreign.is_empty(),
+            "{} names {foreign:?}, which its row in docs/architecture.md does not let it name",
+            file.display()
+        );
+    }
+}
+
+/// Each file of `distribution/` (by module name) with its floor, 0 the
+/// highest, from the page's floors table.
+fn engine_floors() -> BTreeMap<String, usize> {
+    let rows = doc_table("| floor | files |");
+    assert!(rows.len() >= 4, "read the floors table: {rows:?}");
+    let mut floors = BTreeMap::new();
+    for (floor, row) in rows.iter().enumerate() {
+        for file in backticked(&row[1]) {
+            floors.insert(file.trim_end_matches(".rs").to_string(), floor);
+        }
+    }
+    floors
+}
+
+/// The files of `distribution/` that the file `module` names.
+fn engine_files_named(
+    module: &str,
+    code: &str,
+    files: &BTreeMap<String, usize>,
+) -> BTreeSet<String> {
+    let mut named = BTreeSet::new();
+    let mut paths: Vec<Vec<String>> = crate_paths(code)
+        .into_iter()
+        .filter(|p| p[0] == "distribution")
+        .map(|p| p[1..].to_vec())
+        .collect();
+    if module == "mod" {
+        // The engine's root names its files as `use queue::…`.
+        for line in code.lines() {
+            let line = line.trim().trim_start_matches("pub ");
+            if let Some(rest) = line.strip_prefix("use ") {
+                paths.push(rest.split("::").map(str::to_string).collect());
+            }
+        }
+    } else {
+        paths.extend(paths_after(code, "super::"));
+    }
+    for path in paths {
+        if let Some(first) = path.first()
+            && files.contains_key(first)
+            && first != module
+        {
+            named.insert(first.clone());
+        }
+    }
+    named
+}
+
+#[test]
+fn no_file_of_the_engine_names_one_on_a_floor_above_it() {
+    let floors = engine_floors();
+    let mut names: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (file, code) in sources() {
+        let module = module_of(&file);
+        if module[0] != "distribution" {
+            continue;
+        }
+        let name = module.get(1).cloned().unwrap_or_else(|| "mod".into());
+        let Some(&floor) = floors.get(&name) else {
+            panic!("{} is on no floor of docs/architecture.md", file.display());
+        };
+        let named = engine_files_named(&name, &code, &floors);
+        for other in &named {
+            assert!(
+                floors[other] >= floor,
+                "{} names {other}.rs, a floor above it",
+                file.display()
+            );
+        }
+        names.insert(name, named);
+    }
+    assert!(names.len() >= 10, "read the engine's files: {names:?}");
+    for (a, named) in &names {
+        for b in named {
+            assert!(
+                !names.get(b).is_some_and(|n| n.contains(a)),
+                "distribution/{a}.rs and distribution/{b}.rs name each other"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_page_s_tables_are_read_as_written() {
+    let allowed = allowed_by_the_page();
+    assert_eq!(
+        allowed["store"],
+        Some(["domain", "error"].iter().map(|s| s.to_string()).collect())
+    );
+    assert_eq!(allowed["domain"], Some(["domain".to_string()].into()));
+    assert_eq!(allowed["startup"], None);
+    // `routes/` may name `state` and everything `state` may name.
+    let routes = allowed["routes"].clone().unwrap();
+    assert!(routes.contains("distribution") && routes.contains("store"));
+    let floors = engine_floors();
+    assert!(floors["decide"] < floors["choose"] && floors["choose"] < floors["take"]);
 }

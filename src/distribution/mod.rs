@@ -13,6 +13,7 @@
 
 mod background;
 mod batch;
+mod choose;
 mod decide;
 mod gate;
 mod manual;
@@ -22,6 +23,7 @@ mod presence;
 mod queue;
 mod repair;
 mod settle;
+mod take;
 mod together;
 
 use std::sync::Arc;
@@ -34,17 +36,13 @@ pub use policies::{Policies, Policy};
 pub use queue::{QUEUE_SHOWN, WaitingQueue};
 pub use repair::Repaired;
 
-use crate::config::Settings;
-use crate::domain::assignment::{Assignment, Hold, Status};
-use crate::domain::setting;
+use crate::config::{CACHE_TTL, Settings};
+use crate::domain::assignment::{Assignment, Status};
 use crate::error::{Error, error_chain_fmt};
 use crate::store::Store;
 use crate::store::assignments::{NewAssignment, Recorded};
 use crate::store::routing::DepartmentRules;
 use crate::telemetry::{commands, metrics};
-
-/// How long a cached configuration or department may be used.
-pub const CACHE_TTL: Duration = Duration::from_secs(1);
 
 /// A request to route a new chat.
 #[derive(Debug, Clone)]
@@ -114,36 +112,6 @@ impl Distribution {
                 settings.routing.max_decisions.max(1) as usize,
             )),
         }
-    }
-
-    /// The distribution settings in force (cached).
-    pub async fn policies(&self) -> Result<Arc<Policies>, Error> {
-        self.policies
-            .try_get_with((), async {
-                let config = self.store.auto_distribution().load().await?;
-                let manual = self
-                    .store
-                    .settings()
-                    .find_visible(setting::ROUTING_METHOD)
-                    .await?
-                    .is_some_and(|s| s.value == setting::MANUAL_SELECTION);
-                Ok::<_, Error>(Arc::new(
-                    Policies::from_config(config, &self.settings.routing)
-                        .with_manual_selection(manual),
-                ))
-            })
-            .await
-            .map_err(shared)
-    }
-
-    /// A department's routing rules (cached); `None` when it does not exist.
-    async fn department(&self, id: &str) -> Result<Option<DepartmentRules>, Error> {
-        self.departments
-            .try_get_with(id.to_string(), async {
-                self.store.routing().department(id).await
-            })
-            .await
-            .map_err(shared)
     }
 
     /// The Auto Distribution configuration changed through this instance:
@@ -259,43 +227,6 @@ impl Distribution {
             self.drain_after_close(&closed, &policies).await;
         }
         Ok(Some(closed))
-    }
-
-    /// Writes a livechat room's routing fields (`servedBy`, its inquiry)
-    /// from its assignment as just recorded — after a decision, a placement
-    /// from the queue and a close alike — so the room never says other than
-    /// its assignment. A failure is logged: Switchboard's own answers read
-    /// the assignment, and the next publication writes the room again.
-    pub async fn publish_room(&self, a: &Assignment) {
-        if a.room_id.is_none() {
-            return;
-        }
-        if let Err(e) = self.store.rooms().publish(a).await {
-            tracing::warn!(error = %error_chain_fmt(&e), room = ?a.room_id, "publishing a room's routing state failed");
-        }
-    }
-
-    /// Frees the slot a closed chat held, once, and says so on its record;
-    /// answers whether this call freed the agent's slot.
-    async fn release_closed(
-        &self,
-        closed: &Assignment,
-        policies: &Policies,
-    ) -> Result<bool, Error> {
-        let mut freed = false;
-        if let (Some(agent), Some(hold)) = (closed.agent_id.as_deref(), Hold::of(closed)) {
-            freed = self
-                .release(
-                    agent,
-                    closed.department_id.as_deref(),
-                    &hold,
-                    true,
-                    policies,
-                )
-                .await?;
-        }
-        self.store.assignments().released(&closed.id).await?;
-        Ok(freed)
     }
 
     /// An agent may have gained room (came online, became available, got a

@@ -1,9 +1,15 @@
 //! The distribution settings in force: the stored Auto Distribution
 //! configuration over the service's own routing settings.
 
+use std::sync::Arc;
+
+use super::{Distribution, shared};
 use crate::config::RoutingSettings;
 use crate::domain::auto_distribution::AutoDistributionConfig;
 use crate::domain::routing::Method;
+use crate::domain::setting;
+use crate::error::Error;
+use crate::store::routing::DepartmentRules;
 
 /// How one department distributes chats.
 #[derive(Debug, Clone, PartialEq)]
@@ -105,5 +111,37 @@ impl Policies {
     /// Without a department: the global preference applies.
     pub fn last_chatted_preferred(&self) -> bool {
         self.config.last_chatted_preferred
+    }
+}
+
+impl Distribution {
+    /// The distribution settings in force (cached).
+    pub async fn policies(&self) -> Result<Arc<Policies>, Error> {
+        self.policies
+            .try_get_with((), async {
+                let config = self.store.auto_distribution().load().await?;
+                let manual = self
+                    .store
+                    .settings()
+                    .find_visible(setting::ROUTING_METHOD)
+                    .await?
+                    .is_some_and(|s| s.value == setting::MANUAL_SELECTION);
+                Ok::<_, Error>(Arc::new(
+                    Policies::from_config(config, &self.settings.routing)
+                        .with_manual_selection(manual),
+                ))
+            })
+            .await
+            .map_err(shared)
+    }
+
+    /// A department's routing rules (cached); `None` when it does not exist.
+    pub(super) async fn department(&self, id: &str) -> Result<Option<DepartmentRules>, Error> {
+        self.departments
+            .try_get_with(id.to_string(), async {
+                self.store.routing().department(id).await
+            })
+            .await
+            .map_err(shared)
     }
 }

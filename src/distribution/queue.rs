@@ -12,7 +12,7 @@
 //! leaves, so the repair can revoke a lock whose drainer died and free
 //! what it reserved.
 
-use super::decide::Chosen;
+use super::choose::Chosen;
 use super::{Distribution, Policies};
 use crate::domain::assignment::{Assignment, Hold, Status};
 use crate::error::Error;

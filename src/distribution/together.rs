@@ -69,7 +69,7 @@ impl Distribution {
     ) -> Vec<Result<Seated, Error>> {
         let n = seats.len();
         let outcome = if let [seat] = seats.as_slice() {
-            self.choose_alone(department, method, &seat.skip, &seat.hold)
+            self.take_alone(department, method, &seat.skip, &seat.hold)
                 .await
                 .map(|p| vec![p.map(Seated::Placed).unwrap_or(Seated::NoAgent)])
         } else {

@@ -5,10 +5,8 @@ use std::time::Duration;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
-use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
-use serde_json::json;
+use actix_web::{HttpRequest, ResponseError, web};
 
 use crate::state::AppState;
 
@@ -65,11 +63,7 @@ pub async fn limit_time(
         Ok(response) => Ok(response?.map_into_left_body()),
         Err(_) => {
             tracing::warn!(timeout_ms = bound.as_millis() as u64, "request timed out");
-            let response = HttpResponse::build(StatusCode::SERVICE_UNAVAILABLE).json(json!({
-                "success": false,
-                "error": "The request took too long, try again shortly [error-request-timeout]",
-                "errorType": "error-request-timeout",
-            }));
+            let response = crate::error::Error::TimedOut.error_response();
             Ok(ServiceResponse::new(http_request, response).map_into_right_body())
         }
     }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
+use crate::error::Error;
 use crate::state::AppState;
 
 /// 200 while the process runs.
@@ -21,24 +22,22 @@ pub async fn livez() -> HttpResponse {
 #[utoipa::path(get, path = "/readyz", tag = "health",
     responses((status = 200, description = "The database is prepared and answers"),
               (status = 503, description = "The database is being prepared, or does not answer")))]
-pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, Error> {
     let answers = matches!(
         tokio::time::timeout(Duration::from_secs(2), state.store.ping()).await,
         Ok(Ok(()))
     );
-    let (error, reason) = match (answers, state.prepared.load(Ordering::Acquire)) {
-        (true, true) => {
-            return HttpResponse::Ok().json(json!({"status": "ready", "success": true}));
-        }
-        (false, _) => ("MongoDB is not answering", "database-unreachable"),
-        (true, false) => ("The database is being prepared", "preparing"),
-    };
-    HttpResponse::ServiceUnavailable().json(json!({
-        "status": "not-ready",
-        "success": false,
-        "error": format!("{error} [error-service-unavailable]"),
-        "reason": reason,
-    }))
+    match (answers, state.prepared.load(Ordering::Acquire)) {
+        (true, true) => Ok(HttpResponse::Ok().json(json!({"status": "ready", "success": true}))),
+        (false, _) => Err(Error::NotReady {
+            error: "MongoDB is not answering",
+            reason: "database-unreachable",
+        }),
+        (true, false) => Err(Error::NotReady {
+            error: "The database is being prepared",
+            reason: "preparing",
+        }),
+    }
 }
 
 /// The running version, as Rocket.Chat's `/api/info`.
