@@ -73,6 +73,31 @@ impl Routed {
             _ => None,
         }
     }
+
+    /// The chat the answer is about: new or live.
+    pub fn chat(&self) -> Option<&Assignment> {
+        match self {
+            Routed::New(a) | Routed::Existing(a) => Some(a),
+            Routed::NoAgent => None,
+        }
+    }
+}
+
+/// A decision with what its answer shows besides it, read in the same
+/// run: so a request cannot time out between the decision and its answer
+/// and leave a chat nobody was told of.
+pub struct Answered {
+    pub routed: Routed,
+    /// While the chat waits: its place in its queue (1 = next).
+    pub queue_position: Option<u64>,
+    /// The agent serving it.
+    pub agent: Option<crate::domain::user::User>,
+}
+
+impl Answered {
+    fn new_chat(&self) -> Option<&Assignment> {
+        self.routed.new_chat()
+    }
 }
 
 /// The engine of one instance. Cheap to clone: clones share the caches.
@@ -200,6 +225,42 @@ impl Distribution {
             routed
         };
         self.run_to_end(decision, Routed::new_chat).await
+    }
+
+    /// Routes one chat as [`route`](Distribution::route) does, and reads
+    /// what its answer shows (its place in the queue, its agent) in the
+    /// same run: a chat decided for a request that fails or stops waiting
+    /// before its answer is ready is withdrawn.
+    pub async fn route_and_read(&self, request: RouteRequest) -> Result<Answered, Error> {
+        let engine = self.clone();
+        let work = async move {
+            let routed = engine.route(request).await?;
+            let read = async {
+                let Some(chat) = routed.chat() else {
+                    return Ok((None, None));
+                };
+                let queue_position = engine.store.assignments().queue_position(chat).await?;
+                let agent = match chat.agent_id.as_deref() {
+                    Some(id) => engine.store.users().find_by_id(id).await?,
+                    None => None,
+                };
+                Ok::<_, Error>((queue_position, agent))
+            };
+            match read.await {
+                Ok((queue_position, agent)) => Ok(Answered {
+                    routed,
+                    queue_position,
+                    agent,
+                }),
+                Err(e) => {
+                    if let Some(chat) = routed.new_chat() {
+                        engine.withdraw(&chat.id, &chat.visitor_token);
+                    }
+                    Err(e)
+                }
+            }
+        };
+        self.run_to_end(work, Answered::new_chat).await
     }
 
     /// Closes an assignment. The first close of an open one frees the

@@ -159,7 +159,8 @@ pub async fn create(
         record_queued: true,
         channel,
     };
-    let assignment = match state.distribution.route(request).await? {
+    let answered = state.distribution.route_and_read(request).await?;
+    let assignment = match answered.routed {
         Routed::New(a) | Routed::Existing(a) => a,
         Routed::NoAgent => {
             return Err(Error::Unexpected(anyhow::anyhow!(
@@ -167,7 +168,13 @@ pub async fn create(
             )));
         }
     };
-    answer_one(&state, assignment).await
+    Ok(HttpResponse::Ok().json(AssignmentAnswer {
+        assignment: AssignmentJson {
+            queue_position: answered.queue_position,
+            ..AssignmentJson::from(assignment)
+        },
+        success: true,
+    }))
 }
 
 /// One assignment as answered alone: a queued one with its place in the
@@ -388,17 +395,11 @@ pub async fn agent_next(
         record_queued: false,
         channel: Channel::Chat,
     };
-    let routed = state.distribution.route(request).await?;
-    let agent_id = match &routed {
-        Routed::New(a) | Routed::Existing(a) => a.agent_id.clone(),
-        Routed::NoAgent => None,
-    }
-    .ok_or_else(|| Error::code("agent-not-found"))?;
     let agent = state
-        .store
-        .users()
-        .find_by_id(&agent_id)
+        .distribution
+        .route_and_read(request)
         .await?
+        .agent
         .ok_or_else(|| Error::code("agent-not-found"))?;
     Ok(HttpResponse::Ok().json(json!({
         "agent": {"_id": agent.id, "username": agent.username, "name": agent.name},
