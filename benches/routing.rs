@@ -220,7 +220,7 @@ async fn http_round_trips(base: &str, agents: usize) -> (Duration, Option<u64>) 
 /// SecantusDB's scans unless told).
 async fn take_plan(store: &Store) -> String {
     let mut out = Vec::new();
-    for method in Method::ALL {
+    for &method in Method::ALL {
         let plan = store
             .routing()
             .explain_take("dept", method, false)

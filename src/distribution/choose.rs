@@ -28,7 +28,7 @@ impl Chosen {
             agent_id: self.pick.agent_id.clone(),
             username: self.pick.username.clone(),
             department_id: self.department_id.clone(),
-            method: self.method.as_str().to_string(),
+            method: self.method.into(),
             reason: self.reason.clone(),
             offered: self.offered,
             manual: false,

@@ -93,7 +93,7 @@ impl Distribution {
         let outcome = match &chosen {
             Some(c) => Outcome::Served(c.served()),
             None => Outcome::Queued {
-                method: policy_method.as_str().to_string(),
+                method: policy_method,
                 reason: match &requested {
                     _ if !policies.enabled() => "queued: auto distribution is disabled".to_string(),
                     Some(d) => format!(

@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use super::{Distribution, Policies};
-use crate::domain::assignment::{Assignment, Hold, Status};
+use crate::domain::assignment::{Assignment, DecidedBy, Hold, Status};
 use crate::domain::routing::backup_path;
 use crate::domain::user::ROLE_AGENT;
 use crate::error::Error;
@@ -87,7 +87,7 @@ impl Distribution {
             agent_id: agent_id.to_string(),
             username: agent.username.clone(),
             department_id: department.clone(),
-            method: "manual".to_string(),
+            method: DecidedBy::Manual,
             reason: format!("taken manually by {} from the queue", agent.username),
             offered: false,
             manual: true,

@@ -11,8 +11,17 @@
 
 use chrono::{DateTime, Utc};
 
+use serde::{Deserialize, Serialize};
+
+use super::names::{self, IntoStaticStr, VariantArray};
+use super::routing::Method;
+
 /// Where an assignment stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr, VariantArray,
+)]
+#[serde(rename_all = "camelCase")]
+#[strum(serialize_all = "camelCase")]
 pub enum Status {
     /// An agent holds it.
     Open,
@@ -30,24 +39,12 @@ pub enum Status {
 
 impl Status {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Open => "open",
-            Status::Offered => "offered",
-            Status::Queued => "queued",
-            Status::Closed => "closed",
-            Status::Abandoned => "abandoned",
-        }
+        self.into()
     }
 
-    /// The statuses a client may filter on.
+    /// The statuses a client may filter on (a tombstone is never listed).
     pub fn parse_public(s: &str) -> Option<Status> {
-        match s {
-            "open" => Some(Status::Open),
-            "offered" => Some(Status::Offered),
-            "queued" => Some(Status::Queued),
-            "closed" => Some(Status::Closed),
-            _ => None,
-        }
+        names::parse(s).filter(|s| *s != Status::Abandoned)
     }
 }
 
@@ -64,7 +61,7 @@ pub struct Assignment {
     pub agent_id: Option<String>,
     pub username: Option<String>,
     pub status: Status,
-    pub method: String,
+    pub method: DecidedBy,
     /// Why this agent was chosen, or why none was, in words.
     pub reason: String,
     /// The decision attempt that gave it its agent (see [`HoldFate`]).
@@ -85,8 +82,42 @@ pub struct Assignment {
     pub history: Vec<StateChange>,
 }
 
+/// How a chat got its agent, or would have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DecidedBy {
+    /// Taken by hand from the queue (`inquiries.take`).
+    #[serde(rename = "manual")]
+    Manual,
+    /// The tombstone of a decision that was never recorded.
+    #[serde(rename = "")]
+    Nothing,
+    /// A routing method, stored under its own name.
+    #[serde(untagged)]
+    Method(Method),
+}
+
+impl DecidedBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DecidedBy::Manual => "manual",
+            DecidedBy::Nothing => "",
+            DecidedBy::Method(m) => m.as_str(),
+        }
+    }
+}
+
+impl From<Method> for DecidedBy {
+    fn from(m: Method) -> Self {
+        DecidedBy::Method(m)
+    }
+}
+
 /// How the visitor talks to the agent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr, VariantArray, Default,
+)]
+#[serde(rename_all = "camelCase")]
+#[strum(serialize_all = "camelCase")]
 pub enum Channel {
     #[default]
     Chat,
@@ -97,23 +128,20 @@ pub enum Channel {
 
 impl Channel {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Chat => "chat",
-            Channel::AudioVideo => "audioVideo",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<Channel> {
-        match s {
-            "chat" => Some(Channel::Chat),
-            "audioVideo" => Some(Channel::AudioVideo),
-            _ => None,
-        }
+        names::parse(s)
     }
 }
 
 /// What happened to an assignment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr, VariantArray,
+)]
+#[serde(rename_all = "camelCase")]
+#[strum(serialize_all = "camelCase")]
 pub enum Change {
     Queued,
     Offered,
@@ -129,29 +157,7 @@ pub enum Change {
 
 impl Change {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Change::Queued => "queued",
-            Change::Offered => "offered",
-            Change::Declined => "declined",
-            Change::TimedOut => "timedOut",
-            Change::Open => "open",
-            Change::TakenManually => "takenManually",
-            Change::Closed => "closed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Change> {
-        [
-            Change::Queued,
-            Change::Offered,
-            Change::Declined,
-            Change::TimedOut,
-            Change::Open,
-            Change::TakenManually,
-            Change::Closed,
-        ]
-        .into_iter()
-        .find(|c| c.as_str() == s)
+        self.into()
     }
 }
 
@@ -280,7 +286,7 @@ mod tests {
             agent_id: agent.map(str::to_string),
             username: None,
             status,
-            method: "leastServed".into(),
+            method: Method::LeastServed.into(),
             reason: String::new(),
             attempt: attempt.map(str::to_string),
             lock_id: None,

@@ -11,6 +11,7 @@ pub mod ddp;
 pub mod department;
 pub mod id;
 pub mod listing;
+pub mod names;
 pub mod pagination;
 pub mod permission;
 pub mod routing;

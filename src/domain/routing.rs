@@ -7,11 +7,14 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::ValidationError;
+use super::names::{self, IntoStaticStr, VariantArray};
 use super::user::{LivechatStatus, ROLE_AGENT, User, UserStatus};
 
 /// How an agent is chosen among the eligible ones; least served when none
-/// is configured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+/// is configured. Stored and answered by its name (its serde form is in
+/// `auto_distribution::switches`, which names the field in its errors).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, IntoStaticStr, VariantArray)]
+#[strum(serialize_all = "camelCase")]
 pub enum Method {
     /// Rocket.Chat's Auto_Selection: lowest `count`, then `order`, then
     /// `username`.
@@ -28,20 +31,11 @@ pub enum Method {
 }
 
 impl Method {
-    pub const ALL: [Method; 4] = [
-        Method::LeastServed,
-        Method::LoadBalancing,
-        Method::RoundRobin,
-        Method::CapabilityWeighted,
-    ];
+    /// Every method, in declaration order.
+    pub const ALL: &'static [Method] = <Method as names::VariantArray>::VARIANTS;
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Method::LeastServed => "leastServed",
-            Method::LoadBalancing => "loadBalancing",
-            Method::RoundRobin => "roundRobin",
-            Method::CapabilityWeighted => "capabilityWeighted",
-        }
+        self.into()
     }
 
     /// Parses a method name, naming `field` when it is not one.
@@ -51,7 +45,8 @@ impl Method {
                 field,
                 "method",
                 format!(
-                    "`{raw}` is not a method; allowed values are leastServed, loadBalancing, roundRobin, capabilityWeighted"
+                    "`{raw}` is not a method; allowed values are {}",
+                    names::listed::<Method>()
                 ),
             )
         })
@@ -117,16 +112,13 @@ impl fmt::Display for Method {
 impl FromStr for Method {
     type Err = ValidationError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Method::ALL
-            .into_iter()
-            .find(|m| m.as_str() == s)
-            .ok_or_else(|| {
-                ValidationError::new(
-                    "autoDistributionMethod",
-                    "enum",
-                    "must be one of leastServed, loadBalancing, roundRobin, capabilityWeighted",
-                )
-            })
+        names::parse(s).ok_or_else(|| {
+            ValidationError::new(
+                "autoDistributionMethod",
+                "enum",
+                format!("must be one of {}", names::listed::<Method>()),
+            )
+        })
     }
 }
 
@@ -352,7 +344,7 @@ mod tests {
 
     #[test]
     fn methods_parse_from_their_names() {
-        for m in Method::ALL {
+        for &m in Method::ALL {
             assert_eq!(m.as_str().parse::<Method>().unwrap(), m);
         }
         assert!("fastest".parse::<Method>().is_err());

@@ -6,12 +6,18 @@
 //! its setting declares, so readers never meet a string where a boolean
 //! belongs.
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::ValidationError;
+use super::names::{IntoStaticStr, VariantArray};
 
 /// A setting's declared type (Rocket.Chat's `type`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr, VariantArray,
+)]
+#[serde(rename_all = "camelCase")]
+#[strum(serialize_all = "camelCase")]
 pub enum Kind {
     Boolean,
     String,
@@ -23,14 +29,12 @@ pub enum Kind {
 
 impl Kind {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Boolean => "boolean",
-            Kind::String => "string",
-            Kind::Int => "int",
-            Kind::Color => "color",
-            Kind::Select => "select",
-            Kind::Code => "code",
-        }
+        self.into()
+    }
+
+    /// The declared type a stored type name names.
+    pub fn parse(name: &str) -> Option<Kind> {
+        super::names::parse(name)
     }
 }
 

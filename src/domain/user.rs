@@ -5,7 +5,10 @@ use std::str::FromStr;
 
 use validator::ValidateEmail;
 
+use serde::{Deserialize, Serialize};
+
 use super::ValidationError;
+use super::names::{self, IntoStaticStr, VariantArray};
 
 /// The roles Switchboard knows. Stored as their Rocket.Chat names.
 pub const KNOWN_ROLES: &[&str] = &[
@@ -154,7 +157,11 @@ pub struct NewUser {
 }
 
 /// The user's connection status, as `users.setStatus` sets it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr, VariantArray,
+)]
+#[serde(rename_all = "camelCase")]
+#[strum(serialize_all = "camelCase")]
 pub enum UserStatus {
     Online,
     Away,
@@ -164,29 +171,20 @@ pub enum UserStatus {
 
 impl UserStatus {
     pub fn as_str(self) -> &'static str {
-        match self {
-            UserStatus::Online => "online",
-            UserStatus::Away => "away",
-            UserStatus::Busy => "busy",
-            UserStatus::Offline => "offline",
-        }
+        self.into()
     }
 }
 
 impl FromStr for UserStatus {
     type Err = ValidationError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "online" => Ok(UserStatus::Online),
-            "away" => Ok(UserStatus::Away),
-            "busy" => Ok(UserStatus::Busy),
-            "offline" => Ok(UserStatus::Offline),
-            _ => Err(ValidationError::new(
+        names::parse(s).ok_or_else(|| {
+            ValidationError::new(
                 "status",
                 "enum",
-                "must be one of online, away, busy, offline",
-            )),
-        }
+                format!("must be one of {}", names::listed::<UserStatus>()),
+            )
+        })
     }
 }
 
@@ -197,7 +195,11 @@ impl fmt::Display for UserStatus {
 }
 
 /// Whether an agent takes livechats (`statusLivechat`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr, VariantArray,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum LivechatStatus {
     Available,
     NotAvailable,
@@ -205,10 +207,7 @@ pub enum LivechatStatus {
 
 impl LivechatStatus {
     pub fn as_str(self) -> &'static str {
-        match self {
-            LivechatStatus::Available => "available",
-            LivechatStatus::NotAvailable => "not-available",
-        }
+        self.into()
     }
 
     pub fn toggled(self) -> LivechatStatus {
@@ -222,15 +221,9 @@ impl LivechatStatus {
 impl FromStr for LivechatStatus {
     type Err = ValidationError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "available" => Ok(LivechatStatus::Available),
-            "not-available" => Ok(LivechatStatus::NotAvailable),
-            _ => Err(ValidationError::new(
-                "status",
-                "enum",
-                "must be available or not-available",
-            )),
-        }
+        names::parse(s).ok_or_else(|| {
+            ValidationError::new("status", "enum", "must be available or not-available")
+        })
     }
 }
 

@@ -107,7 +107,7 @@ impl From<Assignment> for AssignmentJson {
             agent_id: a.agent_id,
             username: a.username,
             status: a.status.as_str().to_string(),
-            method: a.method,
+            method: a.method.as_str().to_string(),
             reason: a.reason,
             created_at: a.created_at,
             routed_at: a.routed_at,

@@ -29,7 +29,7 @@ fn switches(all: bool) -> Schema {
         let (kind, property) = match default {
             Value::Bool(_) => (Type::Boolean, ObjectBuilder::new()),
             Value::String(_) => {
-                let mut names: Vec<Value> = Method::ALL.map(|m| m.as_str().into()).into();
+                let mut names: Vec<Value> = Method::ALL.iter().map(|m| m.as_str().into()).collect();
                 if !all {
                     names.push(Value::Null);
                 }

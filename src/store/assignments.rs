@@ -8,17 +8,25 @@ use mongodb::{Collection, IndexModel};
 use serde::{Deserialize, Serialize};
 
 use super::{Store, now};
-use crate::domain::assignment::{Assignment, Change, Channel, StateChange, Status};
+use crate::domain::assignment::{Assignment, Change, Channel, DecidedBy, StateChange, Status};
 use crate::domain::pagination::Page;
+use crate::domain::routing::Method;
 use crate::error::Error;
 
 pub const COLLECTION: &str = "switchboard_assignments";
 
-const OPEN: &str = "open";
-const OFFERED: &str = "offered";
-const QUEUED: &str = "queued";
-const CLOSED: &str = "closed";
-const ABANDONED: &str = "abandoned";
+/// States are stored under their domain names.
+impl From<Status> for Bson {
+    fn from(s: Status) -> Bson {
+        Bson::String(s.as_str().to_string())
+    }
+}
+
+const OPEN: Status = Status::Open;
+const OFFERED: Status = Status::Offered;
+const QUEUED: Status = Status::Queued;
+const CLOSED: Status = Status::Closed;
+const ABANDONED: Status = Status::Abandoned;
 
 /// The unique index that keeps one live assignment per visitor.
 const LIVE_PER_VISITOR: &str = "visitorToken_active_unique";
@@ -42,8 +50,8 @@ pub(crate) struct AssignmentDoc {
     agent_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     username: Option<String>,
-    status: String,
-    method: String,
+    status: Status,
+    method: DecidedBy,
     reason: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     attempt: Option<String>,
@@ -64,7 +72,7 @@ pub(crate) struct AssignmentDoc {
     offered_at: Option<bson::DateTime>,
     /// `audioVideo` for an audio or video chat; absent for a text chat.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    channel: Option<String>,
+    channel: Option<Channel>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     history: Vec<HistoryDoc>,
 }
@@ -73,7 +81,7 @@ pub(crate) struct AssignmentDoc {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct HistoryDoc {
-    status: String,
+    status: Change,
     at: bson::DateTime,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     agent_id: Option<String>,
@@ -84,7 +92,7 @@ pub(crate) struct HistoryDoc {
 impl HistoryDoc {
     fn new(change: Change, agent_id: Option<&str>, username: Option<&str>) -> HistoryDoc {
         HistoryDoc {
-            status: change.as_str().to_string(),
+            status: change,
             at: now(),
             agent_id: agent_id.map(str::to_string),
             username: username.map(str::to_string),
@@ -96,20 +104,10 @@ impl HistoryDoc {
     }
 }
 
-fn status_of(s: &str) -> Status {
-    match s {
-        OPEN => Status::Open,
-        OFFERED => Status::Offered,
-        QUEUED => Status::Queued,
-        CLOSED => Status::Closed,
-        _ => Status::Abandoned,
-    }
-}
-
 impl From<AssignmentDoc> for Assignment {
     fn from(d: AssignmentDoc) -> Self {
         Assignment {
-            status: status_of(&d.status),
+            status: d.status,
             id: d.id,
             visitor_token: d.visitor_token,
             room_id: d.room_id,
@@ -125,20 +123,15 @@ impl From<AssignmentDoc> for Assignment {
             routed_at: d.routed_at.map(|t| t.to_chrono()),
             closed_at: d.closed_at.map(|t| t.to_chrono()),
             declined_by: d.declined_by,
-            channel: match d.channel.as_deref() {
-                Some(c) => Channel::parse(c).unwrap_or_default(),
-                None => Channel::Chat,
-            },
+            channel: d.channel.unwrap_or_default(),
             history: d
                 .history
                 .into_iter()
-                .filter_map(|h| {
-                    Some(StateChange {
-                        change: Change::parse(&h.status)?,
-                        at: h.at.to_chrono(),
-                        agent_id: h.agent_id,
-                        username: h.username,
-                    })
+                .map(|h| StateChange {
+                    change: h.status,
+                    at: h.at.to_chrono(),
+                    agent_id: h.agent_id,
+                    username: h.username,
                 })
                 .collect(),
         }
@@ -186,7 +179,7 @@ pub struct Served {
     pub agent_id: String,
     pub username: String,
     pub department_id: Option<String>,
-    pub method: String,
+    pub method: DecidedBy,
     pub reason: String,
     /// Offered (the agent accepts or declines) rather than open.
     pub offered: bool,
@@ -195,7 +188,7 @@ pub struct Served {
 }
 
 impl Served {
-    fn status(&self) -> &'static str {
+    fn status(&self) -> Status {
         if self.offered { OFFERED } else { OPEN }
     }
 
@@ -229,7 +222,7 @@ pub struct NewAssignment {
 #[derive(Debug, Clone)]
 pub enum Outcome {
     Served(Served),
-    Queued { method: String, reason: String },
+    Queued { method: Method, reason: String },
 }
 
 /// What recording a decision did.
@@ -368,7 +361,7 @@ impl Assignments {
                 QUEUED,
                 new.requested_department_id.clone(),
                 None,
-                method,
+                DecidedBy::Method(method),
                 reason,
             ),
         };
@@ -383,7 +376,7 @@ impl Assignments {
             agent_id: served.as_ref().map(|(id, _)| id.clone()),
             username: served.map(|(_, name)| name),
             lock_id: None,
-            status: status.to_string(),
+            status,
             method,
             reason,
             created_at: created,
@@ -391,7 +384,7 @@ impl Assignments {
             active: Some(true),
             declined_by: Vec::new(),
             offered_at: offered.then_some(created),
-            channel: (new.channel == Channel::AudioVideo).then(|| new.channel.as_str().to_string()),
+            channel: (new.channel == Channel::AudioVideo).then_some(new.channel),
             history: vec![history],
         }
     }
@@ -458,8 +451,8 @@ impl Assignments {
             requested_department_id: None,
             agent_id: None,
             username: None,
-            status: ABANDONED.to_string(),
-            method: String::new(),
+            status: ABANDONED,
+            method: DecidedBy::Nothing,
             reason: "abandoned: the decision failed before it was recorded".to_string(),
             attempt: None,
             lock_id: None,
@@ -644,7 +637,7 @@ impl Assignments {
             "status": served.status(),
             "agentId": &served.agent_id,
             "username": &served.username,
-            "method": &served.method,
+            "method": served.method.as_str(),
             "reason": &served.reason,
             "attempt": &locked.lock_id,
             "routedAt": now(),
@@ -711,7 +704,7 @@ impl Assignments {
             offered.agent_id.as_deref(),
             offered.username.as_deref(),
         );
-        let mut set = doc! {"status": QUEUED, "method": &offered.method};
+        let mut set = doc! {"status": QUEUED, "method": offered.method.as_str()};
         let mut unset =
             doc! {"agentId": "", "username": "", "attempt": "", "routedAt": "", "offeredAt": ""};
         match &offered.requested_department_id {

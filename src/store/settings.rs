@@ -59,10 +59,7 @@ impl From<SettingDoc> for Setting {
 
 /// The stored type name as a declared kind.
 pub fn kind_of(name: Option<&str>) -> Option<Kind> {
-    DEFINITIONS
-        .iter()
-        .map(|d| d.kind)
-        .find(|k| Some(k.as_str()) == name)
+    name.and_then(Kind::parse)
 }
 
 fn seed_document(d: &Definition, value: &Value) -> Result<Document, Error> {

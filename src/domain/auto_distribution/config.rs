@@ -261,7 +261,7 @@ pub(super) mod tests {
 
     #[test]
     fn method_names_round_trip_and_unknown_names_are_named() {
-        for m in Method::ALL {
+        for &m in Method::ALL {
             assert_eq!(Method::parse("f", m.as_str()), Ok(m));
         }
         let e = Method::parse("f", "fastest").unwrap_err();

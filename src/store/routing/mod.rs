@@ -72,7 +72,7 @@ fn take_index_keys(method: Method, exclude_away: bool) -> Document {
 pub(super) fn link_indexes() -> Vec<IndexModel> {
     let mut out = Vec::new();
     for exclude_away in [false, true] {
-        for method in Method::ALL {
+        for &method in Method::ALL {
             out.push(
                 IndexModel::builder()
                     .keys(take_index_keys(method, exclude_away))
