@@ -7,6 +7,8 @@ mod auth;
 pub mod cli;
 /// Typed, layered settings.
 pub mod config;
+/// The department registry as a service: saves, links, archive, removal.
+mod departments;
 /// The chat distribution engine: which agent takes each chat.
 pub mod distribution;
 /// Business rules, free of HTTP and storage.

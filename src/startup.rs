@@ -28,6 +28,7 @@ use crate::route_table::route_table;
 use crate::state::AppState;
 use crate::store::{self, Store};
 use crate::telemetry::{self, metrics};
+use crate::departments::Departments;
 use crate::workspace::Workspace;
 
 pub struct Application {
@@ -59,10 +60,17 @@ impl Application {
         let background = distribution.spawn_background();
         let workspace = Workspace::new(store.clone(), &settings);
         let livechat = Livechat::new(store.clone(), distribution.clone(), workspace.clone());
+        let departments = Departments::new(
+            store.clone(),
+            distribution.clone(),
+            workspace.clone(),
+            settings.routing.strict_counts,
+        );
         let live = Live::new(livechat.clone(), &settings.live);
         let live_background = live.spawn_background(store.clone());
         let services = Services {
             distribution,
+            departments,
             workspace,
             livechat,
             live,
@@ -169,6 +177,7 @@ async fn prepare_database(store: &Store, settings: &Settings) -> Arc<AtomicBool>
 /// The services the handlers call, built once.
 struct Services {
     distribution: Distribution,
+    departments: Departments,
     workspace: Workspace,
     livechat: Livechat,
     live: Live,
@@ -187,6 +196,7 @@ fn run(
     let limits = Limits::new(&settings.rate_limit);
     let Services {
         distribution,
+        departments,
         workspace,
         livechat,
         live,
@@ -198,6 +208,7 @@ fn run(
         livechat,
         live,
         workspace,
+        departments,
         store,
         settings,
         limits,

@@ -6,6 +6,7 @@ use std::sync::atomic::AtomicBool;
 
 use crate::auth::access::Access;
 use crate::config::Settings;
+use crate::departments::Departments;
 use crate::distribution::Distribution;
 use crate::limits::Limits;
 use crate::live::Live;
@@ -26,6 +27,8 @@ pub struct AppState {
     pub api_document: actix_web::web::Bytes,
     /// Rocket.Chat's workspace settings (cached).
     pub workspace: Workspace,
+    /// The department registry: saves, links, archive, removal.
+    pub departments: Departments,
     /// The widget's visitor side: registration, rooms, messages.
     pub livechat: Livechat,
     /// The widget's live connections.

@@ -165,22 +165,6 @@ impl Distribution {
         }
     }
 
-    /// Links and unlinks a department's agents; a new link may place
-    /// waiting chats at once.
-    pub async fn save_department_agents(
-        &self,
-        id: &str,
-        upsert: &crate::domain::agent_link::AgentLinkSpecs,
-        remove: &[String],
-    ) -> Result<(), Error> {
-        let strict = self.settings.routing.strict_counts;
-        self.store
-            .update_department_agents(id, upsert, remove, strict)
-            .await?;
-        self.department_changed(id).await;
-        Ok(())
-    }
-
     /// How long a decision may take before it gives up: inside the request
     /// bound, so that its answer (and the clean-up of a decision that could
     /// not finish) comes before the request's own 503.

@@ -82,8 +82,8 @@ pub async fn save(
     let upsert = AgentLinkSpecs::parse("upsert", body.upsert)?;
     let remove: Vec<String> = body.remove.into_iter().map(|r| r.agent_id).collect();
     state
-        .distribution
-        .save_department_agents(&id, &upsert, &remove)
+        .departments
+        .save_agents(&id, &upsert, &remove)
         .await?;
     Ok(HttpResponse::Ok().json(json!({"success": true})))
 }

@@ -19,11 +19,10 @@ pub async fn archive(
     id: web::Path<String>,
 ) -> Result<HttpResponse, Error> {
     caller.require_all(&[MANAGE_DEPARTMENTS]).await?;
-    if !state.store.set_department_archived(&id, true).await? {
+    if !state.departments.set_archived(&id, true).await? {
         // Rocket.Chat's exact answer (a plain `Error`).
         return Err(Error::code("department-not-found"));
     }
-    state.distribution.department_changed(&id).await;
     Ok(HttpResponse::Ok().json(json!({"success": true})))
 }
 
@@ -38,10 +37,9 @@ pub async fn unarchive(
     id: web::Path<String>,
 ) -> Result<HttpResponse, Error> {
     caller.require_all(&[MANAGE_DEPARTMENTS]).await?;
-    if !state.store.set_department_archived(&id, false).await? {
+    if !state.departments.set_archived(&id, false).await? {
         // Rocket.Chat's exact answer (a `Meteor.Error` without reason).
         return Err(Error::meteor("department-not-found", ""));
     }
-    state.distribution.department_changed(&id).await;
     Ok(HttpResponse::Ok().json(json!({"success": true})))
 }

@@ -26,9 +26,6 @@ pub async fn create(
     let body: SaveBody = parse_value(body.0)?;
     let department = NewDepartment::parse(body.department)?;
     let agents = AgentLinkSpecs::parse("agents", body.agents.unwrap_or_default())?;
-    let id = state
-        .store
-        .create_department(&department, &agents, state.settings.routing.strict_counts)
-        .await?;
-    saved(&state, &id).await
+    let created = state.departments.create(&department, &agents).await?;
+    Ok(saved(created))
 }

@@ -7,9 +7,8 @@ use serde_json::{Map, Value, json};
 use validator::Validate;
 
 use super::{department_json, links_json};
+use crate::departments::Saved;
 use crate::domain::agent_link::AgentLinkInput;
-use crate::error::Error;
-use crate::state::AppState;
 
 /// The body of a create or an update.
 #[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
@@ -33,17 +32,10 @@ pub struct SaveBody {
 }
 
 /// The answer to a save: the department as stored now and all its links.
-pub async fn saved(state: &AppState, id: &str) -> Result<HttpResponse, Error> {
-    state.distribution.department_changed(id).await;
-    let department = state.store.departments().find_by_id(id).await?;
-    let agents = state
-        .store
-        .department_agents()
-        .all_of_department(id)
-        .await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "department": department.as_ref().map(department_json),
-        "agents": links_json(&agents),
+pub fn saved(saved: Saved) -> HttpResponse {
+    HttpResponse::Ok().json(json!({
+        "department": saved.department.as_ref().map(department_json),
+        "agents": links_json(&saved.agents),
         "success": true,
-    })))
+    }))
 }

@@ -25,7 +25,6 @@ pub async fn update(
     id: web::Path<String>,
     body: UnparsedJson,
 ) -> Result<HttpResponse, Error> {
-    let store = &state.store;
     caller
         .require_any(&[MANAGE_DEPARTMENTS, ADD_DEPARTMENT_AGENTS])
         .await?;
@@ -41,15 +40,11 @@ pub async fn update(
         Some(items) if may_add_agents => Some(AgentLinkSpecs::parse("agents", items)?),
         _ => None,
     };
-    store
-        .update_department(
-            &id,
-            &patch,
-            agents.as_ref(),
-            state.settings.routing.strict_counts,
-        )
+    let updated = state
+        .departments
+        .update(&id, &patch, agents.as_ref())
         .await?;
-    saved(&state, &id).await
+    Ok(saved(updated))
 }
 
 #[utoipa::path(delete, path = "/api/v1/livechat/department/{_id}", tag = "departments",
@@ -66,15 +61,6 @@ pub async fn remove(
     caller
         .require_any(&[MANAGE_DEPARTMENTS, REMOVE_DEPARTMENT])
         .await?;
-    // The setting wins over `departments.removal_enabled`, which only
-    // seeds it (see `crate::workspace`).
-    let removal = crate::domain::setting::DEPARTMENT_REMOVAL;
-    if !state.workspace.flag(removal).await? {
-        return Err(Error::code("error-department-removal-disabled"));
-    }
-    if !state.store.delete_department(&id).await? {
-        return Err(Error::code("error-department-not-found"));
-    }
-    state.distribution.department_changed(&id).await;
+    state.departments.remove(&id).await?;
     Ok(HttpResponse::Ok().json(json!({"success": true})))
 }
