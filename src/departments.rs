@@ -115,11 +115,7 @@ impl Departments {
         self.distribution.department_changed(id).await;
         Ok(Saved {
             department: self.store.departments().find_by_id(id).await?,
-            agents: self
-                .store
-                .department_agents()
-                .all_of_department(id)
-                .await?,
+            agents: self.store.department_agents().all_of_department(id).await?,
         })
     }
 }

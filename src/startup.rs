@@ -17,6 +17,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth::access::Access;
 use crate::auth::bootstrap::bootstrap_admin;
 use crate::config::Settings;
+use crate::departments::Departments;
 use crate::distribution::Distribution;
 use crate::domain::permission::DEFAULT_GRANTS;
 use crate::error::Error;
@@ -28,7 +29,6 @@ use crate::route_table::route_table;
 use crate::state::AppState;
 use crate::store::{self, Store};
 use crate::telemetry::{self, metrics};
-use crate::departments::Departments;
 use crate::workspace::Workspace;
 
 pub struct Application {

@@ -81,10 +81,7 @@ pub async fn save(
     let body: AgentsBody = parse_value(body.0)?;
     let upsert = AgentLinkSpecs::parse("upsert", body.upsert)?;
     let remove: Vec<String> = body.remove.into_iter().map(|r| r.agent_id).collect();
-    state
-        .departments
-        .save_agents(&id, &upsert, &remove)
-        .await?;
+    state.departments.save_agents(&id, &upsert, &remove).await?;
     Ok(HttpResponse::Ok().json(json!({"success": true})))
 }
 
