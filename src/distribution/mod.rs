@@ -26,6 +26,7 @@ mod settle;
 mod take;
 mod together;
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -83,15 +84,31 @@ impl Routed {
     }
 }
 
-/// A decision with what its answer shows besides it, read in the same
-/// run: so a request cannot time out between the decision and its answer
-/// and leave a chat nobody was told of.
+/// What a routing answer shows besides the decision.
+#[derive(Debug, Clone, Copy)]
+pub enum Shows {
+    /// While the chat waits, its place in its queue.
+    QueuePlace,
+    /// The agent serving it.
+    Agent,
+}
+
+/// What was read for a routing answer, as it [`Shows`].
+pub enum Shown {
+    /// No chat to show (no agent, and none queued).
+    Nothing,
+    /// Its place in its queue (1 = next); `None` unless it waits.
+    QueuePlace(Option<u64>),
+    /// The agent serving it, if any.
+    Agent(Option<crate::domain::user::User>),
+}
+
+/// A decision with what its answer shows, read in the same run: so a
+/// request cannot time out between the decision and its answer and leave
+/// a chat nobody was told of.
 pub struct Answered {
     pub routed: Routed,
-    /// While the chat waits: its place in its queue (1 = next).
-    pub queue_position: Option<u64>,
-    /// The agent serving it.
-    pub agent: Option<crate::domain::user::User>,
+    pub shown: Shown,
 }
 
 impl Answered {
@@ -178,13 +195,48 @@ impl Distribution {
     /// runs to its end even if the caller stops waiting, so it never stops
     /// between two of its writes.
     pub async fn route(&self, request: RouteRequest) -> Result<Routed, Error> {
+        let decision = self.admitted(request).await?;
+        self.run_to_end(decision, Routed::new_chat).await
+    }
+
+    /// Routes one chat as [`route`](Distribution::route) does, and reads
+    /// what its answer `shows` in the same run: a chat decided for a
+    /// request that fails or stops waiting before its answer is ready is
+    /// withdrawn.
+    pub async fn route_and_read(
+        &self,
+        request: RouteRequest,
+        shows: Shows,
+    ) -> Result<Answered, Error> {
+        let decision = self.admitted(request).await?;
+        let engine = self.clone();
+        let work = async move {
+            let routed = decision.await?;
+            match engine.read_answer(&routed, shows).await {
+                Ok(shown) => Ok(Answered { routed, shown }),
+                Err(e) => {
+                    if let Some(chat) = routed.new_chat() {
+                        engine.withdraw(&chat.id, &chat.visitor_token);
+                    }
+                    Err(e)
+                }
+            }
+        };
+        self.run_to_end(work, Answered::new_chat).await
+    }
+
+    /// Waits for an admission turn, then answers the decision to run with
+    /// it. Decisions wait their turn here, in arrival order, before they
+    /// touch the database: under a burst the database sees a bounded number
+    /// of them (it slows down with more), and one that could not start
+    /// within its bound is answered 503 having done nothing, rather than
+    /// adding work that nobody waits for any more.
+    async fn admitted(
+        &self,
+        request: RouteRequest,
+    ) -> Result<impl Future<Output = Result<Routed, Error>> + Send + 'static, Error> {
         let engine = self.clone();
         let deadline = Instant::now() + self.decision_bound();
-        // Decisions wait their turn here, in arrival order, before they
-        // touch the database: under a burst the database sees a bounded
-        // number of them (it slows down with more), and one that could not
-        // start within its bound is answered 503 having done nothing, rather
-        // than adding work that nobody waits for any more.
         let turn =
             match tokio::time::timeout_at(deadline, self.admission.clone().acquire_owned()).await {
                 Ok(Ok(turn)) => turn,
@@ -195,7 +247,7 @@ impl Distribution {
                     )));
                 }
             };
-        let decision = async move {
+        Ok(async move {
             let (routed, used) = commands::counted(async move {
                 let routed = engine.decide(request, deadline).await;
                 if let Ok(Routed::New(a) | Routed::Existing(a)) = &routed {
@@ -207,44 +259,23 @@ impl Distribution {
             .await;
             metrics::record_decision_commands(used);
             routed
-        };
-        self.run_to_end(decision, Routed::new_chat).await
+        })
     }
 
-    /// Routes one chat as [`route`](Distribution::route) does, and reads
-    /// what its answer shows (its place in the queue, its agent) in the
-    /// same run: a chat decided for a request that fails or stops waiting
-    /// before its answer is ready is withdrawn.
-    pub async fn route_and_read(&self, request: RouteRequest) -> Result<Answered, Error> {
-        let engine = self.clone();
-        let work = async move {
-            let routed = engine.route(request).await?;
-            let read = async {
-                let Some(chat) = routed.chat() else {
-                    return Ok((None, None));
-                };
-                let queue_position = engine.store.assignments().queue_position(chat).await?;
-                let agent = match chat.agent_id.as_deref() {
-                    Some(id) => engine.store.users().find_by_id(id).await?,
-                    None => None,
-                };
-                Ok::<_, Error>((queue_position, agent))
-            };
-            match read.await {
-                Ok((queue_position, agent)) => Ok(Answered {
-                    routed,
-                    queue_position,
-                    agent,
-                }),
-                Err(e) => {
-                    if let Some(chat) = routed.new_chat() {
-                        engine.withdraw(&chat.id, &chat.visitor_token);
-                    }
-                    Err(e)
-                }
-            }
+    /// What an answer shows of a decision's chat.
+    async fn read_answer(&self, routed: &Routed, shows: Shows) -> Result<Shown, Error> {
+        let Some(chat) = routed.chat() else {
+            return Ok(Shown::Nothing);
         };
-        self.run_to_end(work, Answered::new_chat).await
+        Ok(match shows {
+            Shows::QueuePlace => {
+                Shown::QueuePlace(self.store.assignments().queue_position(chat).await?)
+            }
+            Shows::Agent => match chat.agent_id.as_deref() {
+                Some(id) => Shown::Agent(self.store.users().find_by_id(id).await?),
+                None => Shown::Agent(None),
+            },
+        })
     }
 
     /// Closes an assignment. The first close of an open one frees the

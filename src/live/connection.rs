@@ -9,7 +9,6 @@ use actix_ws::{AggregatedMessage, CloseCode, CloseReason, MessageStream, Protoco
 use serde_json::Value;
 use tokio::sync::{broadcast, watch};
 
-use super::Admission;
 use super::budget::Budget;
 use super::session::Session;
 use crate::config::LiveSettings;
@@ -22,7 +21,6 @@ pub(super) struct Connection {
     pub events: broadcast::Receiver<Arc<Change>>,
     pub stopping: watch::Receiver<bool>,
     pub settings: LiveSettings,
-    pub admission: Admission,
 }
 
 fn reason(code: CloseCode, text: &str) -> Option<CloseReason> {
@@ -115,6 +113,7 @@ impl Connection {
             }
         };
         let _ = self.socket.close(close).await;
-        drop(self.admission);
+        // The session, and with it the connection's place under its
+        // address's limit, goes with `self`.
     }
 }

@@ -36,11 +36,18 @@ struct Inner {
     settings: LiveSettings,
     events: broadcast::Sender<Arc<Change>>,
     stopping: watch::Sender<bool>,
-    /// Open connections per client address.
-    open: Mutex<HashMap<String, u32>>,
-    /// What the connections of each address may still read (kept while
-    /// the address has a connection open).
-    reads: Mutex<HashMap<String, budget::Budget>>,
+    /// The client addresses with open connections on this instance.
+    addresses: Mutex<HashMap<String, Address>>,
+}
+
+/// What the connections of one client address share on this instance.
+struct Address {
+    open: u32,
+    /// The subscription reads they may still cause: a flood of
+    /// subscriptions from one address costs the database at most
+    /// `live.reads_per_second_per_address`, whatever the number of its
+    /// connections or frames.
+    reads: budget::Budget,
 }
 
 /// A connection's place under its address's limit, given back on drop.
@@ -49,38 +56,33 @@ pub struct Admission {
     address: String,
 }
 
-impl Drop for Admission {
-    fn drop(&mut self) {
-        let mut open = self.inner.open.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(n) = open.get_mut(&self.address) {
-            *n -= 1;
-            if *n == 0 {
-                open.remove(&self.address);
-                let mut reads = self.inner.reads.lock().unwrap_or_else(|e| e.into_inner());
-                reads.remove(&self.address);
-            }
-        }
+impl Admission {
+    /// Spends one read of the address's budget, if there is one.
+    pub fn take_read(&self) -> bool {
+        let mut addresses = self
+            .inner
+            .addresses
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        addresses
+            .get_mut(&self.address)
+            .is_some_and(|a| a.reads.take())
     }
 }
 
-/// The subscription reads of one address, shared by its connections on
-/// this instance: a flood of subscriptions from one address costs the
-/// database at most `live.reads_per_second_per_address`, whatever the
-/// number of its connections or frames.
-pub(crate) struct Reads {
-    inner: Arc<Inner>,
-    address: String,
-}
-
-impl Reads {
-    /// Spends one read of the address's budget, if there is one.
-    pub fn take(&self) -> bool {
-        let per_second = self.inner.settings.reads_per_second_per_address;
-        let mut reads = self.inner.reads.lock().unwrap_or_else(|e| e.into_inner());
-        reads
-            .entry(self.address.clone())
-            .or_insert_with(|| budget::Budget::new(per_second))
-            .take()
+impl Drop for Admission {
+    fn drop(&mut self) {
+        let mut addresses = self
+            .inner
+            .addresses
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(a) = addresses.get_mut(&self.address) {
+            a.open -= 1;
+            if a.open == 0 {
+                addresses.remove(&self.address);
+            }
+        }
     }
 }
 
@@ -92,8 +94,7 @@ impl Live {
                 settings: settings.clone(),
                 events: broadcast::channel(BACKLOG).0,
                 stopping: watch::channel(false).0,
-                open: Mutex::new(HashMap::new()),
-                reads: Mutex::new(HashMap::new()),
+                addresses: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -121,14 +122,22 @@ impl Live {
     /// Counts a new connection from `address`, or refuses it when the
     /// address holds `live.max_connections_per_address` already.
     pub fn admit(&self, address: String) -> Result<Admission, Error> {
-        let mut open = self.inner.open.lock().unwrap_or_else(|e| e.into_inner());
-        let n = open.entry(address.clone()).or_insert(0);
-        if *n >= self.inner.settings.max_connections_per_address {
+        let settings = &self.inner.settings;
+        let mut addresses = self
+            .inner
+            .addresses
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let a = addresses.entry(address.clone()).or_insert_with(|| Address {
+            open: 0,
+            reads: budget::Budget::new(settings.reads_per_second_per_address),
+        });
+        if a.open >= settings.max_connections_per_address {
             return Err(Error::TooManyRequests {
                 retry_after_seconds: 10,
             });
         }
-        *n += 1;
+        a.open += 1;
         Ok(Admission {
             inner: self.inner.clone(),
             address,
@@ -146,16 +155,12 @@ impl Live {
             session: session::Session::new(
                 self.inner.livechat.clone(),
                 self.inner.settings.max_subscriptions,
-                Reads {
-                    inner: self.inner.clone(),
-                    address: admission.address.clone(),
-                },
+                admission,
             ),
             socket,
             events: self.inner.events.subscribe(),
             stopping: self.inner.stopping.subscribe(),
             settings: self.inner.settings.clone(),
-            admission,
         };
         actix_web::rt::spawn(connection.run(stream));
     }

@@ -13,7 +13,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde_json::{Value, json};
 
-use super::{Reads, shapes};
+use super::{Admission, shapes};
 use crate::domain::ddp::{self, ClientMessage, StreamTarget};
 use crate::livechat::{LiveRoom, Livechat};
 use crate::store::assignments::QueueScope;
@@ -45,8 +45,9 @@ pub struct Session {
     subscriptions: HashMap<String, Subscription>,
     shown: HashMap<String, Shown>,
     max_subscriptions: usize,
-    /// The address's read budget.
-    reads: Reads,
+    /// The connection's place under its address's limits, and the
+    /// address's read budget.
+    admission: Admission,
     /// Rooms (with the token asked for) this connection was refused: asked
     /// again, they are refused without a read.
     refused: HashSet<(String, String)>,
@@ -68,7 +69,7 @@ fn unavailable() -> Value {
 }
 
 impl Session {
-    pub fn new(livechat: Livechat, max_subscriptions: usize, reads: Reads) -> Session {
+    pub fn new(livechat: Livechat, max_subscriptions: usize, admission: Admission) -> Session {
         Session {
             livechat,
             id: crate::domain::id::new_id(),
@@ -77,7 +78,7 @@ impl Session {
             subscriptions: HashMap::new(),
             shown: HashMap::new(),
             max_subscriptions,
-            reads,
+            admission,
             refused: HashSet::new(),
         }
     }
@@ -183,7 +184,7 @@ impl Session {
         if self.refused.contains(&asked) {
             return vec![ddp::nosub(id, Some(not_allowed()))];
         }
-        if !self.reads.take() {
+        if !self.admission.take_read() {
             return vec![ddp::nosub(id, Some(too_many_reads()))];
         }
         let state = match self.livechat.live_room(&token, &rid).await {

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use validator::Validate;
 
-use crate::distribution::{RouteRequest, Routed};
+use crate::distribution::{RouteRequest, Routed, Shown, Shows};
 use crate::domain::assignment::{Assignment, Channel, StateChange, Status};
 use crate::domain::pagination::Page;
 use crate::domain::permission::VIEW_LIVECHAT_MANAGER;
@@ -159,7 +159,14 @@ pub async fn create(
         record_queued: true,
         channel,
     };
-    let answered = state.distribution.route_and_read(request).await?;
+    let answered = state
+        .distribution
+        .route_and_read(request, Shows::QueuePlace)
+        .await?;
+    let queue_position = match answered.shown {
+        Shown::QueuePlace(place) => place,
+        _ => None,
+    };
     let assignment = match answered.routed {
         Routed::New(a) | Routed::Existing(a) => a,
         Routed::NoAgent => {
@@ -170,7 +177,7 @@ pub async fn create(
     };
     Ok(HttpResponse::Ok().json(AssignmentAnswer {
         assignment: AssignmentJson {
-            queue_position: answered.queue_position,
+            queue_position,
             ..AssignmentJson::from(assignment)
         },
         success: true,
@@ -395,12 +402,15 @@ pub async fn agent_next(
         record_queued: false,
         channel: Channel::Chat,
     };
-    let agent = state
+    let agent = match state
         .distribution
-        .route_and_read(request)
+        .route_and_read(request, Shows::Agent)
         .await?
-        .agent
-        .ok_or_else(|| Error::code("agent-not-found"))?;
+        .shown
+    {
+        Shown::Agent(Some(agent)) => agent,
+        _ => return Err(Error::code("agent-not-found")),
+    };
     Ok(HttpResponse::Ok().json(json!({
         "agent": {"_id": agent.id, "username": agent.username, "name": agent.name},
         "success": true,
