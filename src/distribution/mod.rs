@@ -36,6 +36,7 @@ use tokio::time::Instant;
 pub use policies::{Policies, Policy};
 pub use queue::{QUEUE_SHOWN, WaitingQueue};
 pub use repair::Repaired;
+pub use settle::RequestBound;
 
 use crate::config::{CACHE_TTL, Settings};
 use crate::domain::assignment::{Assignment, Status};

@@ -12,6 +12,8 @@
 //! until the database answers.
 
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::sync::oneshot;
@@ -28,12 +30,40 @@ const MAX_PAUSE: Duration = Duration::from_secs(5);
 /// pause): by then the repair has freed any slot the chat held.
 const TRIES: u32 = 128;
 
+tokio::task_local! {
+    static BOUND: RequestBound;
+}
+
+/// Whether the request bound answered a request 503 (`http::bounds`).
+/// Work that outlives such a request withdraws the chat it decided; a
+/// caller that merely went away (its client closed the connection) was
+/// told nothing either way, and its next call finds the chat.
+#[derive(Clone, Default)]
+pub struct RequestBound(Arc<AtomicBool>);
+
+impl RequestBound {
+    /// Runs a request's handling under this bound.
+    pub async fn scope<F: Future>(&self, handling: F) -> F::Output {
+        BOUND.scope(self.clone(), handling).await
+    }
+
+    /// The request is being answered 503: set before its handling is
+    /// dropped.
+    pub fn timed_out(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    fn answered_503(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
 impl Distribution {
     /// Runs `work` to its end even if the caller stops waiting, so it
     /// never stops between two of its writes. When the caller has gone by
-    /// the time `work` answers (the request bound answered it 503), the
-    /// chat that `work` newly recorded, as `recorded` names it, is taken
-    /// back.
+    /// the time `work` answers because the request bound answered it 503
+    /// (or outside any request), the chat that `work` newly recorded, as
+    /// `recorded` names it, is taken back.
     pub async fn run_to_end<T, W, R>(&self, work: W, recorded: R) -> Result<T, Error>
     where
         T: Send + 'static,
@@ -42,8 +72,10 @@ impl Distribution {
     {
         let (answer, answered) = oneshot::channel();
         let engine = self.clone();
+        let bound = BOUND.try_with(RequestBound::clone).ok();
         tokio::spawn(async move {
             if let Err(Ok(unheard)) = answer.send(work.await)
+                && bound.as_ref().is_none_or(RequestBound::answered_503)
                 && let Some(chat) = recorded(&unheard)
             {
                 tracing::warn!(assignment = %chat.id, "a chat was recorded for a request that had stopped waiting; taking it back");

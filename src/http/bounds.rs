@@ -8,6 +8,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, ResponseError, web};
 
+use crate::distribution::RequestBound;
 use crate::state::AppState;
 
 /// The address the request came from, as the key for per-client limits.
@@ -59,9 +60,15 @@ pub async fn limit_time(
         return Ok(next.call(req).await?.map_into_left_body());
     };
     let http_request = req.request().clone();
-    match tokio::time::timeout(bound, next.call(req)).await {
-        Ok(response) => Ok(response?.map_into_left_body()),
-        Err(_) => {
+    let request_bound = RequestBound::default();
+    let handling = request_bound.scope(next.call(req));
+    tokio::pin!(handling);
+    tokio::select! {
+        response = &mut handling => Ok(response?.map_into_left_body()),
+        _ = tokio::time::sleep(bound) => {
+            // Before the handling is dropped: work it leaves running then
+            // knows its caller was answered 503 (`distribution::settle`).
+            request_bound.timed_out();
             tracing::warn!(timeout_ms = bound.as_millis() as u64, "request timed out");
             let response = crate::error::Error::TimedOut.error_response();
             Ok(ServiceResponse::new(http_request, response).map_into_right_body())
